@@ -1,0 +1,166 @@
+"""The durable job queue over the app's database (SQLite embedded, PostgreSQL for many workers).
+
+Guarantees: a job inserted in the same transaction as its delivery is never lost; a job is claimed
+with a lease that a crashed worker lets expire; at most one job per PR runs at a time; a queued review
+is coalesced with newer requests for the same PR, so a burst of pushes yields one review.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql import Select
+
+from app.jobs.models import ReviewJob
+from app.storage.db import utcnow
+from app.storage.tables import jobs
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedJob:
+    id: int
+    kind: str
+    pr_key: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+async def enqueue(
+    conn: AsyncConnection, *, kind: str, key: str, payload: dict[str, Any], delay_s: float = 0.0
+) -> int:
+    """Insert a job, or fold a review into the PR's already-queued review (inside the caller's transaction)."""
+    now = utcnow()
+    run_after = now + dt.timedelta(seconds=delay_s)
+    if kind == "review":
+        row = (
+            await conn.execute(
+                select(jobs.c.id, jobs.c.payload)
+                .where(jobs.c.pr_key == key, jobs.c.kind == "review", jobs.c.status == "queued")
+                .order_by(jobs.c.id)
+                .limit(1)
+            )
+        ).first()
+        if row is not None:
+            merged = ReviewJob.model_validate(row.payload).merged_with(ReviewJob.model_validate(payload))
+            await conn.execute(
+                update(jobs)
+                .where(jobs.c.id == row.id)
+                .values(payload=merged.model_dump(mode="json"), run_after=run_after, updated_at=now)
+            )
+            return int(row.id)
+    result = await conn.execute(
+        jobs.insert().values(
+            kind=kind,
+            pr_key=key,
+            payload=payload,
+            status="queued",
+            attempts=0,
+            run_after=run_after,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+class JobQueue:
+    """Claim/complete/fail over the jobs table; one instance per process."""
+
+    def __init__(self, engine: AsyncEngine, *, lease_s: float = 300.0, max_attempts: int = 5) -> None:
+        self._engine = engine
+        self._lease = dt.timedelta(seconds=lease_s)
+        self.max_attempts = max_attempts
+        # SQLite has one writer; serialising claims in-process avoids busy retries.
+        self._claim_lock = asyncio.Lock()
+        self.wakeup = asyncio.Event()
+
+    def _claimable(self, now: dt.datetime) -> Select[Any]:
+        running = jobs.alias("running")
+        busy = exists().where(
+            and_(
+                running.c.pr_key == jobs.c.pr_key,
+                running.c.status == "running",
+                running.c.locked_until > now,
+                running.c.id != jobs.c.id,
+            )
+        )
+        queued_ready = and_(jobs.c.status == "queued", jobs.c.run_after <= now)
+        lease_lost = and_(jobs.c.status == "running", jobs.c.locked_until <= now)
+        return (
+            select(jobs.c.id, jobs.c.kind, jobs.c.pr_key, jobs.c.payload, jobs.c.attempts)
+            .where((queued_ready | lease_lost) & ~busy)
+            .order_by(jobs.c.run_after, jobs.c.id)
+            .limit(1)
+        )
+
+    async def claim(self, worker_id: str) -> ClaimedJob | None:
+        async with self._claim_lock, self._engine.begin() as conn:
+            now = utcnow()
+            if conn.dialect.name == "postgresql":
+                # One claimer at a time across processes keeps "one running job per PR" exact.
+                await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(74_201_002)")
+            row = (await conn.execute(self._claimable(now))).first()
+            if row is None:
+                return None
+            await conn.execute(
+                update(jobs)
+                .where(jobs.c.id == row.id)
+                .values(
+                    status="running",
+                    attempts=row.attempts + 1,
+                    locked_until=now + self._lease,
+                    locked_by=worker_id,
+                    updated_at=now,
+                )
+            )
+            return ClaimedJob(row.id, row.kind, row.pr_key, dict(row.payload), row.attempts + 1)
+
+    async def heartbeat(self, job_id: int, worker_id: str) -> None:
+        async with self._engine.begin() as conn:
+            now = utcnow()
+            await conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.locked_by == worker_id, jobs.c.status == "running")
+                .values(locked_until=now + self._lease, updated_at=now)
+            )
+
+    async def complete(self, job_id: int, *, status: str = "done") -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id)
+                .values(status=status, locked_until=None, updated_at=utcnow())
+            )
+
+    async def fail(self, job_id: int, error: str, *, retry_in_s: float | None) -> None:
+        """Record a failure; requeue after `retry_in_s` or give up (status failed) when None."""
+        now = utcnow()
+        values: dict[str, Any] = {"last_error": error[:2000], "locked_until": None, "updated_at": now}
+        if retry_in_s is None:
+            values["status"] = "failed"
+        else:
+            values.update(status="queued", run_after=now + dt.timedelta(seconds=retry_in_s))
+        async with self._engine.begin() as conn:
+            await conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
+
+    async def cancel_pr(self, key: str) -> int:
+        """Cancel the PR's queued jobs (a running one notices through the PR state and stops posting)."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(jobs)
+                .where(jobs.c.pr_key == key, jobs.c.status == "queued")
+                .values(status="cancelled", updated_at=utcnow())
+            )
+            return int(result.rowcount)
+
+    async def counts(self) -> dict[str, int]:
+        from sqlalchemy import func
+
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status))
+            return {str(status): int(n) for status, n in rows}

@@ -1,0 +1,107 @@
+"""The one Settings object: environment variables (and `.env`), validated once at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    """Server configuration. Names are a public contract: see the README."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    github_app_id: int = Field(validation_alias="GITHUB_APP_ID")
+    github_app_private_key: SecretStr | None = Field(default=None, validation_alias="GITHUB_APP_PRIVATE_KEY")
+    github_app_private_key_path: Path | None = Field(
+        default=None, validation_alias="GITHUB_APP_PRIVATE_KEY_PATH"
+    )
+    github_webhook_secret: SecretStr = Field(validation_alias="GITHUB_WEBHOOK_SECRET")
+    github_api_url: str = Field(default="https://api.github.com", validation_alias="GITHUB_API_URL")
+
+    openai_api_key: SecretStr = Field(validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    mini_model: str = Field(default="gpt-5.4-mini", validation_alias="MINI_MODEL")
+    escalation_model: str | None = Field(default=None, validation_alias="ESCALATION_MODEL")
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = Field(
+        default="low", validation_alias="MINI_REASONING_EFFORT"
+    )
+    max_completion_tokens: int = Field(default=8192, ge=256, validation_alias="MINI_MAX_COMPLETION_TOKENS")
+    model_concurrency: int = Field(default=8, ge=1, le=256, validation_alias="MINI_MODEL_CONCURRENCY")
+    model_timeout_s: float = Field(default=120.0, gt=0, validation_alias="MINI_MODEL_TIMEOUT")
+    model_max_attempts: int = Field(default=5, ge=1, le=20, validation_alias="MINI_MODEL_MAX_ATTEMPTS")
+    model_backoff_base_s: float = Field(default=1.0, ge=0, validation_alias="MINI_MODEL_BACKOFF_BASE")
+    price_input_per_m: float = Field(default=0.75, ge=0, validation_alias="MINI_PRICE_INPUT_PER_M")
+    price_cached_input_per_m: float = Field(
+        default=0.075, ge=0, validation_alias="MINI_PRICE_CACHED_INPUT_PER_M"
+    )
+    price_output_per_m: float = Field(default=4.50, ge=0, validation_alias="MINI_PRICE_OUTPUT_PER_M")
+
+    chunk_tokens: int = Field(default=12_000, ge=500, validation_alias="MINI_CHUNK_TOKENS")
+    max_chunks_per_pr: int | None = Field(default=200, ge=1, validation_alias="MINI_MAX_CHUNKS_PER_PR")
+    max_input_tokens_per_pr: int | None = Field(default=None, ge=1, validation_alias="MINI_MAX_TOKENS_PER_PR")
+    max_cost_per_pr: float | None = Field(default=None, gt=0, validation_alias="MINI_MAX_COST_PER_PR")
+    min_severity: Literal["nit", "minor", "major", "critical"] = Field(
+        default="minor", validation_alias="MINI_MIN_SEVERITY"
+    )
+    min_confidence: float = Field(default=0.5, ge=0, le=1, validation_alias="MINI_MIN_CONFIDENCE")
+    max_inline_comments: int = Field(default=15, ge=0, le=100, validation_alias="MINI_MAX_INLINE_COMMENTS")
+
+    database_url: str = Field(default="sqlite+aiosqlite:///./mini-review.db", validation_alias="DATABASE_URL")
+    public_url: str = Field(default="http://localhost:8000", validation_alias="PUBLIC_URL")
+    worker_mode: Literal["embedded", "off"] = Field(default="embedded", validation_alias="MINI_WORKER")
+    worker_concurrency: int = Field(default=4, ge=1, le=64, validation_alias="MINI_WORKER_CONCURRENCY")
+    debounce_s: float = Field(default=2.0, ge=0, validation_alias="MINI_DEBOUNCE_SECONDS")
+    job_lease_s: float = Field(default=300.0, gt=0, validation_alias="MINI_JOB_LEASE_SECONDS")
+    job_max_attempts: int = Field(default=5, ge=1, validation_alias="MINI_JOB_MAX_ATTEMPTS")
+    github_write_interval_s: float = Field(default=1.0, ge=0, validation_alias="MINI_GITHUB_WRITE_INTERVAL")
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+
+    @model_validator(mode="after")
+    def _need_a_private_key(self) -> Settings:
+        if self.github_app_private_key is None and self.github_app_private_key_path is None:
+            raise ValueError("GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_PATH must be set")
+        return self
+
+    def private_key_pem(self) -> str:
+        """Return the App's PEM key, reading the file when only a path was given."""
+        if self.github_app_private_key is not None:
+            # Env files often hold the key on one line with literal "\n".
+            return self.github_app_private_key.get_secret_value().replace("\\n", "\n")
+        assert self.github_app_private_key_path is not None
+        try:
+            return self.github_app_private_key_path.read_text("utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                f"GITHUB_APP_PRIVATE_KEY_PATH: cannot read {self.github_app_private_key_path} ({exc.strerror})"
+            ) from None
+
+    def run_url(self, run_id: str) -> str:
+        return f"{self.public_url.rstrip('/')}/runs/{run_id}"
+
+
+def _describe(error: ValidationError) -> str:
+    """One line naming the offending variables, never their values."""
+    parts: list[str] = []
+    for item in error.errors():
+        name = str(item["loc"][0]) if item["loc"] else ""
+        if item["type"] == "missing":
+            parts.append(f"{name} is required but not set")
+        elif name:
+            parts.append(f"{name} is invalid ({item['msg']})")
+        else:
+            parts.append(str(item["msg"]).removeprefix("Value error, "))
+    return "; ".join(parts)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings from the environment, turning validation errors into one clear ConfigError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(f"configuration error: {_describe(exc)}") from None

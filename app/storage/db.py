@@ -1,0 +1,74 @@
+"""Engine creation and start-up migrations for SQLite (embedded) and PostgreSQL (scale-out)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import event, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from app.storage.tables import metadata, schema_version
+
+
+def normalise_url(url: str) -> str:
+    """Pick the async driver for plain URLs (`postgresql://` → asyncpg, `sqlite://` → aiosqlite)."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    elif parsed.drivername == "sqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    return parsed.render_as_string(hide_password=False)
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def create_engine(url: str) -> AsyncEngine:
+    engine = create_async_engine(normalise_url(url), pool_pre_ping=True)
+    if is_sqlite(engine):
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
+            cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
+            # WAL lets the dashboard read while the worker writes; busy_timeout waits out short locks.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+    return engine
+
+
+async def _v1_initial(conn: AsyncConnection) -> None:
+    await conn.run_sync(metadata.create_all)
+
+
+# Ordered, append-only: each entry moves the schema from version N-1 to N.
+MIGRATIONS: list[Callable[[AsyncConnection], Awaitable[None]]] = [_v1_initial]
+
+
+async def migrate(engine: AsyncEngine) -> int:
+    """Bring the schema to the newest version; safe to run from several processes at start."""
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # Serialise concurrent start-ups of many web/worker processes.
+            await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(74_201_001)")
+        await conn.run_sync(schema_version.create, checkfirst=True)
+        current = (
+            await conn.execute(
+                select(schema_version.c.version).order_by(schema_version.c.version.desc()).limit(1)
+            )
+        ).scalar_one_or_none() or 0
+        for version, step in enumerate(MIGRATIONS, start=1):
+            if version <= current:
+                continue
+            await step(conn)
+            await conn.execute(schema_version.insert().values(version=version, applied_at=utcnow()))
+        return len(MIGRATIONS)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

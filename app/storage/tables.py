@@ -1,0 +1,159 @@
+"""Table definitions (SQLAlchemy Core): the same schema on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes on both backends (SQLite hands back naive values otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC) if value is not None else None
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+metadata = MetaData()
+
+# Every webhook we acknowledged: its id makes redeliveries idempotent.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("delivery_id", String(64), primary_key=True),
+    Column("event", String(64), nullable=False),
+    Column("action", String(64)),
+    Column("repo", String(256)),
+    Column("pr_number", Integer),
+    Column("head_sha", String(64)),
+    Column("installation_id", BigInteger),
+    Column("outcome", String(256), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+)
+
+# The durable queue. A job is claimed with a lease; a crashed worker's lease runs out and the job is
+# claimed again, so a webhook that got a 2xx is never lost.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("pr_key", String(300), nullable=False),  # "owner/name#number": one running job per PR
+    Column("payload", JSON, nullable=False),
+    Column("status", String(16), nullable=False),  # queued | running | done | failed | cancelled
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("run_after", UTCDateTime(), nullable=False),
+    Column("locked_until", UTCDateTime()),
+    Column("locked_by", String(64)),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+Index("ix_jobs_status_run_after", jobs.c.status, jobs.c.run_after)
+Index("ix_jobs_pr_key_status", jobs.c.pr_key, jobs.c.status)
+
+# One review attempt of one PR head: what the dashboard shows.
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(40), primary_key=True),  # unguessable: the run page is linked from GitHub
+    Column("repo", String(256), nullable=False),
+    Column("pr_number", Integer, nullable=False),
+    Column("head_sha", String(64)),
+    Column("base_sha", String(64)),
+    Column("trigger", String(64), nullable=False),
+    Column(
+        "status", String(16), nullable=False
+    ),  # running | posted | failed | superseded | skipped | cancelled
+    Column("mode", String(16)),  # full | incremental
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    Column("timings", JSON),
+    Column("files_total", Integer),
+    Column("files_reviewed", Integer),
+    Column("lines_total", Integer),
+    Column("lines_sent", Integer),
+    Column("skipped", JSON),
+    Column("failed_chunks", JSON),
+    Column("findings", JSON),
+    Column("inline_count", Integer),
+    Column("prompt_tokens", Integer),
+    Column("cached_tokens", Integer),
+    Column("completion_tokens", Integer),
+    Column("reasoning_tokens", Integer),
+    Column("model_calls", Integer),
+    Column("cost_usd", Float),
+    Column("review_id", BigInteger),
+    Column("check_run_id", BigInteger),
+    Column("summary", Text),
+    Column("error", Text),
+)
+Index("ix_runs_repo_pr", runs.c.repo, runs.c.pr_number)
+
+# Fingerprints of comments already posted: never the same comment twice on a PR.
+posted_findings = Table(
+    "posted_findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("repo", String(256), nullable=False),
+    Column("pr_number", Integer, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("run_id", String(40), nullable=False),
+    Column("path", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("repo", "pr_number", "fingerprint", name="uq_posted_findings"),
+)
+
+# Per-PR state that outlives runs.
+pull_states = Table(
+    "pull_states",
+    metadata,
+    Column("repo", String(256), primary_key=True),
+    Column("pr_number", Integer, primary_key=True),
+    Column("last_reviewed_head", String(64)),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+installations = Table(
+    "installations",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("account", String(256)),
+    Column("repositories", JSON),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", UTCDateTime(), nullable=False),
+)

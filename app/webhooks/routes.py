@@ -1,0 +1,68 @@
+"""POST /webhooks/github: verify, persist, enqueue, answer. No GitHub or model call happens here."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from app.storage.repository import Store
+from app.webhooks.intents import BadPayloadError, decide
+from app.webhooks.signature import is_valid_signature
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+
+
+def _reply(status: int, **body: Any) -> JSONResponse:
+    return JSONResponse(body, status_code=status)
+
+
+@router.post("/webhooks/github")
+async def receive_github_webhook(request: Request) -> JSONResponse:
+    state = request.app.state
+    body = await request.body()
+    delivery = request.headers.get("x-github-delivery", "")
+    event = request.headers.get("x-github-event", "")
+    if len(body) > MAX_BODY_BYTES:
+        log.warning("webhook %s rejected: body of %d bytes is over the limit", delivery, len(body))
+        return _reply(413, error="payload too large")
+    secret: bytes = state.webhook_secret
+    if not is_valid_signature(secret, body, request.headers.get("x-hub-signature-256")):
+        log.warning("webhook %s rejected: missing or invalid X-Hub-Signature-256", delivery or "-")
+        return _reply(401, error="invalid signature")
+    if not delivery or not event:
+        log.warning("webhook rejected: missing X-GitHub-Delivery or X-GitHub-Event header")
+        return _reply(400, error="missing X-GitHub-Delivery or X-GitHub-Event header")
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        log.warning("webhook %s (%s) rejected: body is not JSON", delivery, event)
+        return _reply(400, error="body is not JSON")
+    if not isinstance(payload, dict):
+        log.warning("webhook %s (%s) rejected: body is not a JSON object", delivery, event)
+        return _reply(400, error="body is not a JSON object")
+    if event == "ping":
+        log.info("webhook %s: ping", delivery)
+        return _reply(200, ok=True, zen=str(payload.get("zen", "")))
+    action = payload.get("action") if isinstance(payload.get("action"), str) else None
+    try:
+        intent = decide(event, payload, debounce_s=state.settings.debounce_s)
+    except BadPayloadError as exc:
+        log.warning("webhook %s (%s.%s) rejected: %s", delivery, event, action, exc)
+        return _reply(400, error=str(exc))
+    store: Store = state.store
+    fresh = await store.accept_delivery(delivery, event, action, intent)
+    if not fresh:
+        log.info("webhook %s (%s.%s): redelivery, already handled", delivery, event, action)
+        return _reply(202, delivery=delivery, outcome="duplicate delivery: already handled")
+    log.info("webhook %s (%s.%s) %s: %s", delivery, event, action, intent.repo or "-", intent.outcome)
+    if intent.work:
+        state.wake_worker()
+    status = 202 if intent.work or intent.cancel_key or intent.installation else 200
+    return _reply(status, delivery=delivery, outcome=intent.outcome)
