@@ -77,9 +77,8 @@ class Settings(BaseSettings):
         try:
             return self.github_app_private_key_path.read_text("utf-8")
         except OSError as exc:
-            raise ConfigError(
-                f"GITHUB_APP_PRIVATE_KEY_PATH: cannot read {self.github_app_private_key_path} ({exc.strerror})"
-            ) from None
+            path = self.github_app_private_key_path
+            raise ConfigError(f"GITHUB_APP_PRIVATE_KEY_PATH: cannot read {path} ({exc.strerror})") from None
 
     def run_url(self, run_id: str) -> str:
         return f"{self.public_url.rstrip('/')}/runs/{run_id}"

@@ -34,10 +34,7 @@ class ReviewJob(BaseModel):
 
     def merged_with(self, newer: ReviewJob) -> ReviewJob:
         """Coalesce a queued job with a newer request for the same PR: newest head, widest scope."""
-        if self.only is None or newer.only is None:
-            only = None
-        else:
-            only = sorted(set(self.only) | set(newer.only))
+        only = None if self.only is None or newer.only is None else sorted(set(self.only) | set(newer.only))
         return newer.model_copy(
             update={
                 "full": self.full or newer.full,

@@ -33,7 +33,7 @@ class ClaimedJob:
 async def enqueue(
     conn: AsyncConnection, *, kind: str, key: str, payload: dict[str, Any], delay_s: float = 0.0
 ) -> int:
-    """Insert a job, or fold a review into the PR's already-queued review (inside the caller's transaction)."""
+    """Insert a job, or fold a review into the PR's queued review (in the caller's transaction)."""
     now = utcnow()
     run_after = now + dt.timedelta(seconds=delay_s)
     if kind == "review":
