@@ -74,7 +74,6 @@ def is_short_quote(quote: str) -> bool:
 class _Changed:
     side: Side  # RIGHT for added lines, LEFT for removed ones
     number: int
-    text: str  # normalised
     coord_new: int  # where the line sits in new-file numbering (insertion point for removed lines)
     coord_old: int  # where the line sits in old-file numbering (insertion point for added lines)
 
@@ -88,7 +87,7 @@ class _FileIndex:
     def __init__(self, diff: FileDiff) -> None:
         self.hunk_of = diff.commentable()
         self.text_at: dict[tuple[Side, int], str] = {}
-        self.changed: list[_Changed] = []
+        self.changed: dict[str, list[_Changed]] = {}  # by normalised text
         self.by_hunk: list[dict[Side, list[int]]] = []
         for hunk in diff.hunks:
             shown: dict[Side, list[int]] = {Side.RIGHT: [], Side.LEFT: []}
@@ -106,9 +105,11 @@ class _FileIndex:
                 # A changed line has a number on one side only; on the other it sits at the
                 # insertion point, the number the next line on that side will have.
                 if line.kind is LineKind.ADDED and line.new_no is not None:
-                    self.changed.append(_Changed(Side.RIGHT, line.new_no, text, line.new_no, old_no))
+                    changed = _Changed(Side.RIGHT, line.new_no, line.new_no, old_no)
+                    self.changed.setdefault(text, []).append(changed)
                 elif line.kind is LineKind.REMOVED and line.old_no is not None:
-                    self.changed.append(_Changed(Side.LEFT, line.old_no, text, new_no, line.old_no))
+                    changed = _Changed(Side.LEFT, line.old_no, new_no, line.old_no)
+                    self.changed.setdefault(text, []).append(changed)
                 if line.old_no is not None:
                     old_no = line.old_no + 1
                 if line.new_no is not None:
@@ -128,8 +129,9 @@ class _Search:
 
 def _search_quote(index: _FileIndex, side: Side, cited: int, quote: str, window: int) -> _Search:
     """Find the changed line a mis-numbered quote refers to; prefer the cited side, then nearness."""
-    same = [c for c in index.changed if c.side is side and c.text == quote]
-    other = [c for c in index.changed if c.side is not side and c.text == quote]
+    matches = index.changed.get(quote, [])
+    same = [c for c in matches if c.side is side]
+    other = [c for c in matches if c.side is not side]
     # Nearness to the cited number is stronger evidence than the side label models often get wrong,
     # so both sides' windows are tried before either side's whole file.
     for candidates in (same, other):

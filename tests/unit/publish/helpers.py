@@ -67,12 +67,19 @@ def shown_positions(diff: FileDiff) -> list[set[tuple[Side, int]]]:
     return spots
 
 
-def github_rejects(files: dict[str, FileDiff], placed: PlacedComment) -> str | None:
+def github_rejects(
+    files: dict[str, FileDiff],
+    placed: PlacedComment,
+    cache: dict[str, list[set[tuple[Side, int]]]] | None = None,
+) -> str | None:
     """Return why GitHub would answer 422 to this comment, or None when it is acceptable."""
     diff = files.get(placed.path)
     if diff is None:
         return "path not in the pull request"
-    hunks = shown_positions(diff)
+    if cache is None:
+        hunks = shown_positions(diff)
+    else:
+        hunks = cache.get(placed.path) or cache.setdefault(placed.path, shown_positions(diff))
     end = [i for i, spots in enumerate(hunks) if (placed.side, placed.line) in spots]
     if not end:
         return "line not shown in any hunk"
