@@ -99,26 +99,30 @@ class JobQueue:
         )
 
     async def claim(self, worker_id: str) -> ClaimedJob | None:
-        async with self._claim_lock, self._engine.begin() as conn:
-            now = utcnow()
-            if conn.dialect.name == "postgresql":
-                # One claimer at a time across processes keeps "one running job per PR" exact.
-                await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(74_201_002)")
-            row = (await conn.execute(self._claimable(now))).first()
-            if row is None:
-                return None
-            await conn.execute(
-                update(jobs)
-                .where(jobs.c.id == row.id)
-                .values(
-                    status="running",
-                    attempts=row.attempts + 1,
-                    locked_until=now + self._lease,
-                    locked_by=worker_id,
-                    updated_at=now,
+        async with self._claim_lock, self._engine.connect() as conn:
+            conn = await conn.execution_options(sqlite_immediate=True)
+            async with conn.begin():
+                now = utcnow()
+                if conn.dialect.name == "postgresql":
+                    # One claimer at a time across processes keeps "one running job per PR" exact.
+                    await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(74201002)")
+                row = (await conn.execute(self._claimable(now))).first()
+                if row is None:
+                    return None
+                claimed = await conn.execute(
+                    update(jobs)
+                    .where(jobs.c.id == row.id, jobs.c.attempts == row.attempts)
+                    .values(
+                        status="running",
+                        attempts=row.attempts + 1,
+                        locked_until=now + self._lease,
+                        locked_by=worker_id,
+                        updated_at=now,
+                    )
                 )
-            )
-            return ClaimedJob(row.id, row.kind, row.pr_key, dict(row.payload), row.attempts + 1)
+                if claimed.rowcount != 1:  # another claimer won the race; try again on the next poll
+                    return None
+                return ClaimedJob(row.id, row.kind, row.pr_key, dict(row.payload), row.attempts + 1)
 
     async def heartbeat(self, job_id: int, worker_id: str) -> None:
         async with self._engine.begin() as conn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
@@ -31,13 +32,22 @@ def create_engine(url: str) -> AsyncEngine:
     if is_sqlite(engine):
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
-            cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
+        def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:
+            # Let SQLAlchemy, not the driver, emit BEGIN: the driver's lazy BEGIN lets two
+            # processes read the same queued job before either writes.
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
             # WAL lets the dashboard read while the worker writes; busy_timeout waits out short locks.
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # `immediate` takes the write lock up front (used by the queue's claim).
+            immediate = conn.get_execution_options().get("sqlite_immediate", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
@@ -55,7 +65,7 @@ async def migrate(engine: AsyncEngine) -> int:
     async with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             # Serialise concurrent start-ups of many web/worker processes.
-            await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(74_201_001)")
+            await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(74201001)")
         await conn.run_sync(schema_version.create, checkfirst=True)
         current = (
             await conn.execute(

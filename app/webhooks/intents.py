@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.commands.parse import parse_commands
 from app.jobs.models import CommandJob, RepoTarget, ReviewJob, pr_key
 from app.webhooks.events import (
     CheckRunEvent,
@@ -18,8 +19,8 @@ from app.webhooks.events import (
 )
 
 CHECK_RUN_NAME = "mini-review"
-REVIEW_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review"})
 COMMAND_PREFIX = "/mini"
+REVIEW_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review"})
 
 
 class BadPayloadError(ValueError):
@@ -88,7 +89,8 @@ def _pull_request(event: PullRequestEvent, debounce_s: float) -> Intent:
 
 
 def _has_command(body: str) -> bool:
-    return any(line.lstrip().lower().startswith(COMMAND_PREFIX) for line in body.splitlines())
+    # Cheap pre-check before the real parser: most PR comments are not commands.
+    return COMMAND_PREFIX in body.lower() and bool(parse_commands(body))
 
 
 def _issue_comment(event: IssueCommentEvent) -> Intent:

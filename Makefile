@@ -1,0 +1,9 @@
+.PHONY: run test lint bench
+run:
+	./scripts/serve
+test:
+	./scripts/test
+lint:
+	.venv/bin/ruff check app tests bench && .venv/bin/mypy
+bench:
+	.venv/bin/python bench/bench_diff.py

@@ -1,0 +1,79 @@
+"""The `mini-review` command: serve (web + embedded worker), worker (scale-out), migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from app.errors import ConfigError
+from app.settings import Settings, load_settings
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from app.main import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+
+
+async def _worker(settings: Settings) -> None:
+    from app.services import build_services
+
+    services = await build_services(settings)
+    services.start_worker()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await services.close()
+
+
+async def _migrate(settings: Settings) -> None:
+    from app.storage.db import create_engine, migrate
+
+    engine = create_engine(settings.database_url)
+    try:
+        version = await migrate(engine)
+        print(f"database at schema version {version}")
+    finally:
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mini-review", description="Pre-review GitHub pull requests.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the web service (and, by default, the worker in-process)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    sub.add_parser("worker", help="run a worker only (scale-out, e.g. on PostgreSQL)")
+    sub.add_parser("migrate", help="create or upgrade the database schema and exit")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"mini-review: {exc}", file=sys.stderr)
+        return 2
+    _configure_logging(settings.log_level)
+    try:
+        if args.command == "serve":
+            _serve(settings, args.host, args.port)
+        elif args.command == "worker":
+            asyncio.run(_worker(settings.model_copy(update={"worker_mode": "embedded"})))
+        else:
+            asyncio.run(_migrate(settings))
+    except ConfigError as exc:
+        print(f"mini-review: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

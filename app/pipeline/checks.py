@@ -1,0 +1,104 @@
+"""The "mini-review" check run on the PR head: queued → in_progress → completed, never left hanging."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from app.errors import GitHubError
+from app.github.models import PullRequestInfo, RepoRef
+from app.pipeline.ports import GitHubPort
+from app.webhooks.intents import CHECK_RUN_NAME
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def external_id(repo: RepoRef, number: int) -> str:
+    # Lets a `check_run.rerequested` without `pull_requests` (forks) find its PR again.
+    return f"{repo.full_name}#{number}"
+
+
+async def create_queued_check(
+    api: GitHubPort, repo: RepoRef, *, number: int, head_sha: str, run_url: str
+) -> int:
+    return await api.create_check_run(
+        repo,
+        head_sha=head_sha,
+        name=CHECK_RUN_NAME,
+        status="queued",
+        details_url=run_url,
+        external_id=external_id(repo, number),
+    )
+
+
+class CheckRunReporter:
+    """Moves one check run through its states; GitHub errors here never fail the review itself."""
+
+    def __init__(
+        self, api: GitHubPort, repo: RepoRef, pr: PullRequestInfo, *, run_url: str, check_run_id: int | None
+    ) -> None:
+        self.api = api
+        self.repo = repo
+        self.pr = pr
+        self.run_url = run_url
+        self.check_run_id = check_run_id
+        self._done = False
+
+    async def start(self) -> None:
+        try:
+            if self.check_run_id is None:
+                self.check_run_id = await self.api.create_check_run(
+                    self.repo,
+                    head_sha=self.pr.head_sha,
+                    name=CHECK_RUN_NAME,
+                    status="in_progress",
+                    details_url=self.run_url,
+                    external_id=external_id(self.repo, self.pr.number),
+                    started_at=_now(),
+                )
+            else:
+                await self.api.update_check_run(
+                    self.repo,
+                    self.check_run_id,
+                    status="in_progress",
+                    started_at=_now(),
+                    details_url=self.run_url,
+                )
+        except GitHubError as exc:
+            log.warning("check run for %s#%s could not start: %s", self.repo.full_name, self.pr.number, exc)
+            self.check_run_id = None
+
+    async def finish(self, conclusion: str, title: str, summary: str) -> None:
+        if self.check_run_id is None or self._done:
+            return
+        try:
+            await self.api.update_check_run(
+                self.repo,
+                self.check_run_id,
+                status="completed",
+                conclusion=conclusion,
+                completed_at=_now(),
+                details_url=self.run_url,
+                title=title[:200],
+                summary=summary[:65_000],
+            )
+            self._done = True
+        except GitHubError as exc:
+            log.warning("check run %s could not complete: %s", self.check_run_id, exc)
+
+    async def fail(self, message: str, *, retrying: bool) -> None:
+        if self.check_run_id is None:
+            return
+        if retrying:
+            try:
+                await self.api.update_check_run(
+                    self.repo, self.check_run_id, status="queued", title="Retrying", summary=message[:2000]
+                )
+            except GitHubError as exc:
+                log.warning("check run %s could not be re-queued: %s", self.check_run_id, exc)
+            return
+        await self.finish("neutral", "mini-review could not complete the review", message[:2000])

@@ -1,0 +1,67 @@
+"""Never the same comment twice on a PR: fingerprints from the database AND hidden markers on GitHub."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.diff.model import FileDiff
+from app.github.models import RepoRef
+from app.pipeline.ports import GitHubPort
+from app.publish.fingerprint import finding_code, fingerprint, markers_in
+from app.publish.placement import FileNote, PlacedComment, Placement, PrNote
+from app.review.findings import Finding
+from app.storage.repository import Store
+
+
+@dataclass
+class Deduplicator:
+    known: set[str]
+    duplicates: int = 0
+    new_note_prints: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    async def load(cls, api: GitHubPort, store: Store, repo: RepoRef, number: int) -> Deduplicator:
+        known = await store.posted_fingerprints(repo.full_name, number)
+        # The markers survive a lost database: read them back from our own posted comments.
+        for comment in await api.list_review_comments(repo, number):
+            known |= markers_in(comment.body)
+        return cls(known=known)
+
+    def fresh_inline(
+        self, placement: Placement, files: dict[str, FileDiff]
+    ) -> list[tuple[PlacedComment, str]]:
+        fresh: list[tuple[PlacedComment, str]] = []
+        for placed in placement.inline:
+            fp = fingerprint(
+                placed.path,
+                placed.finding.category.value,
+                finding_code(placed, files.get(placed.path)),
+                placed.finding.title,
+            )
+            if fp in self.known:
+                self.duplicates += 1
+                continue
+            self.known.add(fp)
+            fresh.append((placed, fp))
+        return fresh
+
+    def _note_is_new(self, finding: Finding) -> bool:
+        fp = "note:" + fingerprint(finding.path, finding.category.value, finding.quote, finding.title)
+        if fp in self.known:
+            self.duplicates += 1
+            return False
+        self.known.add(fp)
+        self.new_note_prints.append((fp, finding.path))
+        return True
+
+    def fresh_notes(
+        self, placement: Placement, summarised: list[Finding]
+    ) -> tuple[list[FileNote], list[PrNote]]:
+        """Summary notes not shown in an earlier review of this PR; summarised findings become file notes."""
+        notes = list(placement.file_notes) + [
+            FileNote(finding=f, path=f.path, reason="below the inline threshold or over the inline cap")
+            for f in summarised
+        ]
+        file_notes = [n for n in notes if self._note_is_new(n.finding)]
+        pr_notes = [n for n in placement.pr_notes if self._note_is_new(n.finding)]
+        return file_notes, pr_notes

@@ -1,0 +1,120 @@
+"""Fetch what a review looks at: the PR's current diff (for placement) and the part to review."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from app.config.repo_config import RepoConfig
+from app.diff.filters import FilterRules, generated_globs_from_gitattributes
+from app.diff.model import FileDiff, FileStatus
+from app.diff.parse import parse_file_patch
+from app.github.models import PullFile, PullRequestInfo, RepoRef
+from app.pipeline.ports import GitHubPort
+
+MAX_REBUILT_FILES = 20
+MAX_REBUILT_BYTES = 2_000_000
+
+
+@dataclass
+class PullDiff:
+    pr_files: dict[str, FileDiff]  # the PR's whole current diff: where comments may go
+    review_files: list[FileDiff]  # what is sent for review (all of it, or what changed since last time)
+    mode: str = "full"
+    since: str = ""
+    generated_globs: tuple[str, ...] = ()
+    notices: list[str] = field(default_factory=list)
+
+    def filter_rules(self, cfg: RepoConfig) -> FilterRules:
+        return FilterRules(
+            include=tuple(cfg.paths.include),
+            exclude=tuple(cfg.paths.exclude),
+            generated_globs=self.generated_globs,
+        )
+
+
+def to_file_diff(entry: PullFile) -> FileDiff:
+    return parse_file_patch(
+        entry.filename,
+        entry.patch,
+        status=entry.status,
+        old_path=entry.previous_filename,
+        additions=entry.additions,
+        deletions=entry.deletions,
+    )
+
+
+async def load_pull_diff(
+    api: GitHubPort, repo: RepoRef, pr: PullRequestInfo, *, last_reviewed_head: str | None
+) -> PullDiff:
+    entries = await api.list_pull_files(repo, pr.number)
+    pr_files = {f.path: f for f in (to_file_diff(e) for e in entries)}
+    diff = PullDiff(pr_files=pr_files, review_files=list(pr_files.values()))
+    attributes = await api.get_file(repo, ".gitattributes", pr.base_sha)
+    if attributes:
+        diff.generated_globs = _generated(attributes.decode("utf-8", errors="replace"))
+    if last_reviewed_head and last_reviewed_head != pr.head_sha:
+        changed = await api.compare_files(repo, last_reviewed_head, pr.head_sha)
+        if changed is None:
+            diff.notices.append(
+                f"The last reviewed commit {last_reviewed_head[:7]} is no longer in the branch (force-push): "
+                "full review."
+            )
+        else:
+            # Only files still in the PR count; a change reverted since last time has nothing to review.
+            diff.review_files = [to_file_diff(e) for e in changed if e.filename in pr_files]
+            diff.mode, diff.since = "incremental", last_reviewed_head
+    await _rebuild_missing(api, repo, pr, diff)
+    return diff
+
+
+def _generated(text: str) -> tuple[str, ...]:
+    found = generated_globs_from_gitattributes(text)
+    return tuple(found)
+
+
+async def _rebuild_missing(api: GitHubPort, repo: RepoRef, pr: PullRequestInfo, diff: PullDiff) -> None:
+    """GitHub omits the patch of very large files: rebuild it from both sides' contents when we can."""
+    rebuilt: list[FileDiff] = []
+    budget = MAX_REBUILT_FILES
+    for index, file in enumerate(diff.review_files):
+        if not file.patch_missing or file.is_binary or budget == 0:
+            continue
+        budget -= 1
+        old = b""
+        if file.status is not FileStatus.ADDED:
+            old = await api.get_file(repo, file.old_path or file.path, pr.base_sha) or b""
+        new = (
+            b""
+            if file.status is FileStatus.REMOVED
+            else await api.get_file(repo, file.path, pr.head_sha) or b""
+        )
+        if len(old) > MAX_REBUILT_BYTES or len(new) > MAX_REBUILT_BYTES or b"\0" in old[:8000] + new[:8000]:
+            continue
+        patch = "\n".join(
+            line.rstrip("\n")
+            for line in difflib.unified_diff(
+                old.decode("utf-8", errors="replace").splitlines(keepends=False),
+                new.decode("utf-8", errors="replace").splitlines(keepends=False),
+                lineterm="",
+                n=3,
+            )
+            if not line.startswith(("---", "+++"))
+        )
+        if not patch:
+            continue
+        fresh = parse_file_patch(
+            file.path,
+            patch,
+            status=file.status.value,
+            old_path=file.old_path,
+            additions=file.additions,
+            deletions=file.deletions,
+        )
+        diff.review_files[index] = fresh
+        rebuilt.append(fresh)
+    if rebuilt:
+        diff.notices.append(
+            f"GitHub omitted the diff of {len(rebuilt)} large file(s); mini-review rebuilt it from the file "
+            "contents. Findings there are listed in this summary, not inline."
+        )

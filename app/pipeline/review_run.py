@@ -1,0 +1,427 @@
+"""One review of one PR head, from fetching files to the posted review and the completed check run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.config.policy import PullFacts, auto_review_decision
+from app.config.repo_config import RepoConfig
+from app.diff.plan import ReviewPlan, plan_review
+from app.diff.render import render_chunk
+from app.errors import MiniReviewError, RetryableError
+from app.github.models import PullRequestInfo, RepoRef
+from app.jobs.models import ReviewJob
+from app.pipeline.checks import CheckRunReporter
+from app.pipeline.dedup import Deduplicator
+from app.pipeline.files import load_pull_diff
+from app.pipeline.ports import GitHubPort
+from app.pipeline.posting import post_review
+from app.pipeline.repo_settings import load_repo_config, server_defaults
+from app.publish.markdown import ReviewSummary, comment_body, review_failed, split_body, summary_body
+from app.publish.placement import Placement, place_findings, to_review_comment
+from app.review.findings import Category, Finding, Severity
+from app.review.llm import ModelClient
+from app.review.prompts import PrContext
+from app.review.reviewer import ReviewerConfig, ReviewOutcome, review_chunks
+from app.review.signal import merge_duplicates, select_inline
+from app.review.usage import Prices
+from app.settings import Settings
+from app.storage.db import utcnow
+from app.storage.repository import Store
+
+log = logging.getLogger(__name__)
+AUTOMATIC_TRIGGERS = ("pull_request.",)
+
+
+def new_run_id() -> str:
+    return secrets.token_hex(16)
+
+
+@dataclass
+class RunRecord:
+    """What the run page shows; filled as the run goes."""
+
+    timings: dict[str, float] = field(default_factory=dict)
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    failed_chunks: list[dict[str, Any]] = field(default_factory=list)
+
+
+class ReviewRun:
+    """Carry out one ReviewJob; the worker retries it when a RetryableError escapes."""
+
+    def __init__(
+        self,
+        job: ReviewJob,
+        *,
+        api: GitHubPort,
+        store: Store,
+        model: ModelClient,
+        settings: Settings,
+        final_attempt: bool,
+    ) -> None:
+        self.job = job
+        self.api = api
+        self.store = store
+        self.model = model
+        self.settings = settings
+        self.final_attempt = final_attempt
+        self.repo = RepoRef(
+            owner=job.repo.owner, name=job.repo.name, installation_id=job.repo.installation_id
+        )
+        self.run_id = new_run_id()
+        self.record = RunRecord()
+        self.started = time.monotonic()
+
+    @property
+    def run_url(self) -> str:
+        return self.settings.run_url(self.run_id)
+
+    def _lap(self, name: str, since: float) -> float:
+        now = time.monotonic()
+        self.record.timings[name] = round(now - since, 4)
+        return now
+
+    async def execute(self) -> str:
+        """Return the run's final status."""
+        t = time.monotonic()
+        pr = await self.api.get_pull(self.repo, self.job.number)
+        await self.store.start_run(
+            self.run_id,
+            repo=self.repo.full_name,
+            pr_number=pr.number,
+            trigger=self.job.trigger,
+            head_sha=pr.head_sha,
+        )
+        t = self._lap("fetch_pull", t)
+        if pr.state != "open":
+            return await self._finish("cancelled", error="the pull request is closed")
+        config = await load_repo_config(self.api, self.repo, pr.base_ref, server_defaults(self.settings))
+        t = self._lap("load_config", t)
+        skip_reason = await self._skip_reason(pr, config.config)
+        if skip_reason is not None:
+            log.info(
+                "run %s: %s#%s not reviewed: %s", self.run_id, self.repo.full_name, pr.number, skip_reason
+            )
+            return await self._finish("skipped", error=skip_reason)
+        checks = CheckRunReporter(
+            self.api, self.repo, pr, run_url=self.run_url, check_run_id=self.job.check_run_id
+        )
+        await checks.start()
+        await self.store.update_run(self.run_id, check_run_id=checks.check_run_id)
+        try:
+            return await self._review(pr, config.config, config.errors, checks, t)
+        except MiniReviewError as exc:
+            retrying = isinstance(exc, RetryableError) and not self.final_attempt
+            await checks.fail(str(exc), retrying=retrying)
+            await self._finish("failed", error=str(exc))
+            if retrying:
+                raise
+            return "failed"
+
+    async def _skip_reason(self, pr: PullRequestInfo, cfg: RepoConfig) -> str | None:
+        state = await self.store.pull_state(self.repo.full_name, pr.number)
+        automatic = self.job.trigger.startswith(AUTOMATIC_TRIGGERS)
+        if not cfg.enabled:
+            return "mini-review is disabled for this repository (enabled: false)"
+        if not automatic:
+            return None
+        if state["paused"]:
+            return "automatic reviews are paused on this PR (/mini resume restarts them)"
+        allowed, reason = auto_review_decision(
+            PullFacts(
+                action=self.job.trigger.removeprefix("pull_request."),
+                draft=pr.draft,
+                title=pr.title,
+                author_login=pr.author_login,
+                author_type=pr.author_type,
+                base_ref=pr.base_ref,
+            ),
+            cfg,
+        )
+        return None if allowed else reason
+
+    async def _review(
+        self,
+        pr: PullRequestInfo,
+        cfg: RepoConfig,
+        config_errors: list[str],
+        checks: CheckRunReporter,
+        t: float,
+    ) -> str:
+        state = await self.store.pull_state(self.repo.full_name, pr.number)
+        diff = await load_pull_diff(
+            self.api,
+            self.repo,
+            pr,
+            last_reviewed_head=None
+            if (self.job.full or not cfg.incremental)
+            else state["last_reviewed_head"],
+        )
+        t = self._lap("fetch_files", t)
+        plan = plan_review(
+            diff.review_files,
+            diff.filter_rules(cfg),
+            chunk_budget_tokens=self.settings.chunk_tokens,
+            max_chunks=self.settings.max_chunks_per_pr,
+            max_tokens=self.settings.max_input_tokens_per_pr,
+        )
+        t = self._lap("plan", t)
+        outcome = await review_chunks(
+            plan.chunks,
+            PrContext(
+                title=pr.title,
+                body=pr.body or "",
+                files=[f.path for f in diff.pr_files.values()],
+                instructions=cfg.instructions,
+                path_instructions=[],
+            ),
+            self.model,
+            self._reviewer_config(),
+            render=render_chunk,
+            path_instructions=lambda path: _path_instructions(cfg, path),
+        )
+        t = self._lap("model", t)
+        findings = self._keep_categories(outcome.findings, cfg)
+        findings, merged = merge_duplicates(findings)
+        inline_candidates, summarised = select_inline(
+            findings,
+            min_severity=Severity(cfg.min_severity),
+            min_confidence=cfg.min_confidence,
+            max_inline=cfg.max_inline_comments,
+        )
+        placement = place_findings(diff.pr_files, inline_candidates)
+        dedup = await Deduplicator.load(self.api, self.store, self.repo, pr.number)
+        fresh = dedup.fresh_inline(placement, diff.pr_files)
+        t = self._lap("place", t)
+
+        latest = await self.api.get_pull(self.repo, pr.number)
+        if latest.state != "open":
+            await checks.finish(
+                "neutral", "Review cancelled", "The pull request was closed during the review."
+            )
+            return await self._finish("cancelled", error="the pull request was closed during the review")
+        if latest.head_sha != pr.head_sha:
+            await checks.finish("neutral", "Superseded", f"New commits arrived ({latest.head_sha[:7]}).")
+            return await self._finish("superseded", error=f"head moved to {latest.head_sha} before posting")
+
+        summary = self._summary(
+            pr, plan, outcome, placement, summarised, fresh, dedup, merged, config_errors, diff
+        )
+        every_chunk_failed = bool(plan.chunks) and len(outcome.failed) == len(plan.chunks)
+        if every_chunk_failed:
+            reason = outcome.failed[0].error if outcome.failed else "unknown"
+            body_parts = [review_failed(reason, self.run_url)]
+            comments: list[dict[str, object]] = []
+        else:
+            body_parts = split_body(summary_body(summary))
+            comments = [to_review_comment(placed, comment_body(placed, fp)) for placed, fp in fresh]
+        review_id, moved = await post_review(
+            self.api, self.repo, pr.number, commit_id=pr.head_sha, body=body_parts[0], comments=comments
+        )
+        for extra in body_parts[1:]:
+            await self.api.create_issue_comment(self.repo, pr.number, extra)
+        t = self._lap("publish", t)
+
+        await self.store.remember_fingerprints(
+            self.repo.full_name, pr.number, self.run_id, [(fp, placed.path) for placed, fp in fresh]
+        )
+        await self.store.remember_fingerprints(
+            self.repo.full_name, pr.number, self.run_id, dedup.new_note_prints
+        )
+        await self.store.set_pull_state(self.repo.full_name, pr.number, last_reviewed_head=pr.head_sha)
+        self._record_findings(placement, fresh, summarised, outcome)
+        conclusion = _conclusion(cfg, findings, every_chunk_failed)
+        await checks.finish(
+            conclusion, _check_title(summary, every_chunk_failed), summary_body(summary)[:60_000]
+        )
+        return await self._finish(
+            "posted" if not every_chunk_failed else "failed",
+            error=(outcome.failed[0].error if every_chunk_failed and outcome.failed else None),
+            mode=diff.mode,
+            base_sha=pr.base_sha,
+            files_total=len(diff.pr_files),
+            files_reviewed=summary.files_reviewed,
+            lines_total=plan.lines_total,
+            lines_sent=plan.lines_sent,
+            inline_count=len(fresh) - moved,
+            review_id=review_id,
+            summary=body_parts[0],
+            prompt_tokens=outcome.usage.prompt_tokens,
+            cached_tokens=outcome.usage.cached_tokens,
+            completion_tokens=outcome.usage.completion_tokens,
+            reasoning_tokens=outcome.usage.reasoning_tokens,
+            model_calls=outcome.usage.calls,
+            cost_usd=outcome.cost_usd,
+        )
+
+    def _reviewer_config(self) -> ReviewerConfig:
+        s = self.settings
+        return ReviewerConfig(
+            model=s.mini_model,
+            escalation_model=s.escalation_model,
+            reasoning_effort=s.reasoning_effort,
+            max_completion_tokens=s.max_completion_tokens,
+            max_input_tokens_per_pr=s.max_input_tokens_per_pr,
+            max_cost_usd_per_pr=s.max_cost_per_pr,
+            prices=Prices(
+                input_per_m=s.price_input_per_m,
+                cached_input_per_m=s.price_cached_input_per_m,
+                output_per_m=s.price_output_per_m,
+            ),
+        )
+
+    def _keep_categories(self, findings: list[Finding], cfg: RepoConfig) -> list[Finding]:
+        enabled = {c for c in Category if getattr(cfg.categories, c.value)}
+        if self.job.only is not None:
+            enabled &= {Category(c) for c in self.job.only}
+        # Secret findings are the app's own safety net: always kept.
+        return [f for f in findings if f.category in enabled or _is_secret_finding(f)]
+
+    def _summary(
+        self,
+        pr: PullRequestInfo,
+        plan: ReviewPlan,
+        outcome: ReviewOutcome,
+        placement: Placement,
+        summarised: list[Finding],
+        fresh: list[tuple[Any, str]],
+        dedup: Deduplicator,
+        merged: int,
+        config_errors: list[str],
+        diff: Any,
+    ) -> ReviewSummary:
+        skipped = [
+            (s.path, s.reason.describe() + (f" ({s.detail})" if s.detail else ""), s.changed_lines)
+            for s in plan.skipped
+        ]
+        skipped += [(c.path, f"not sent: {c.error}", 0) for c in outcome.not_sent]
+        self.record.skipped = [{"path": p, "reason": r, "lines": n} for p, r, n in skipped]
+        failed = [(f"{c.path} (part {c.part}/{c.parts})", c.error) for c in outcome.failed]
+        self.record.failed_chunks = [{"chunk": name, "error": err} for name, err in failed]
+        file_notes, pr_notes = dedup.fresh_notes(placement, summarised)
+        counted = (
+            [p.finding for p, _ in fresh] + [n.finding for n in file_notes] + [n.finding for n in pr_notes]
+        )
+        counts = {c.value: sum(1 for f in counted if f.category is c) for c in Category}
+        severities = {s.value: sum(1 for f in counted if f.severity is s) for s in Severity}
+        reviewed_paths = {c.path for c in plan.chunks}
+        notices = [f"Repository configuration problem: {e}" for e in config_errors]
+        notices += diff.notices
+        if outcome.not_sent:
+            notices.append(
+                f"Per-PR budget reached: {len(outcome.not_sent)} chunk(s) were not sent to the model."
+            )
+        if diff.mode == "incremental":
+            notices.append(f"Incremental review of the changes since {diff.since[:7]}.")
+        return ReviewSummary(
+            head_sha=pr.head_sha,
+            files_reviewed=len(reviewed_paths),
+            files_total=len(diff.pr_files),
+            lines_total=plan.lines_total,
+            lines_sent=plan.lines_sent,
+            skipped=skipped,
+            failed_chunks=failed,
+            counts=counts,
+            severity_counts=severities,
+            file_notes=file_notes,
+            pr_notes=pr_notes,
+            inline_count=len(fresh),
+            suppressed_count=len(summarised),
+            duplicates_skipped=dedup.duplicates + merged,
+            dropped_count=len(placement.dropped) + outcome.dropped_foreign_path,
+            prompt_tokens=outcome.usage.prompt_tokens,
+            cached_tokens=outcome.usage.cached_tokens,
+            completion_tokens=outcome.usage.completion_tokens,
+            reasoning_tokens=outcome.usage.reasoning_tokens,
+            cost_usd=outcome.cost_usd,
+            duration_s=time.monotonic() - self.started,
+            run_url=self.run_url,
+            notices=notices,
+        )
+
+    def _record_findings(
+        self,
+        placement: Placement,
+        fresh: list[tuple[Any, str]],
+        summarised: list[Finding],
+        outcome: ReviewOutcome,
+    ) -> None:
+        posted = {id(p.finding) for p, _ in fresh}
+        rows: list[dict[str, Any]] = []
+        for placed in placement.inline:
+            outcome_text = "inline comment" if id(placed.finding) in posted else "already posted earlier"
+            rows.append(_finding_row(placed.finding, outcome_text, line=placed.line))
+        rows += [_finding_row(n.finding, f"summary: {n.reason}") for n in placement.file_notes]
+        rows += [_finding_row(n.finding, f"summary: {n.reason}") for n in placement.pr_notes]
+        rows += [_finding_row(f, f"dropped: {why}") for f, why in placement.dropped]
+        rows += [_finding_row(f, "summary: below thresholds or over the inline cap") for f in summarised]
+        self.record.findings = rows
+        _ = outcome
+
+    async def _finish(self, status: str, *, error: str | None = None, **values: Any) -> str:
+        self.record.timings["total"] = round(time.monotonic() - self.started, 4)
+        await self.store.update_run(
+            self.run_id,
+            status=status,
+            error=error,
+            finished_at=utcnow(),
+            timings=self.record.timings,
+            findings=self.record.findings,
+            skipped=self.record.skipped,
+            failed_chunks=self.record.failed_chunks,
+            **values,
+        )
+        return status
+
+
+def _finding_row(finding: Finding, outcome: str, *, line: int | None = None) -> dict[str, Any]:
+    return {
+        "path": finding.path,
+        "line": line if line is not None else finding.line,
+        "category": finding.category.value,
+        "severity": finding.severity.value,
+        "confidence": finding.confidence,
+        "title": finding.title,
+        "body": finding.body,
+        "outcome": outcome,
+    }
+
+
+def _is_secret_finding(finding: Finding) -> bool:
+    return finding.category is Category.RISK and finding.title.lower().startswith("a secret appears")
+
+
+def _path_instructions(cfg: RepoConfig, path: str) -> list[str]:
+    from app.config.policy import path_instructions_for
+
+    return path_instructions_for(cfg, path)
+
+
+def _conclusion(cfg: RepoConfig, findings: list[Finding], failed: bool) -> str:
+    if failed:
+        return "neutral"
+    if cfg.fail_on is not None:
+        bar = Severity(cfg.fail_on).rank
+        if any(f.severity.rank >= bar for f in findings):
+            return "failure"
+    return "success" if not findings else "neutral"
+
+
+def _check_title(summary: ReviewSummary, failed: bool) -> str:
+    if failed:
+        return "Review failed: the model could not review any chunk"
+    total = sum(summary.counts.values())
+    if total == 0:
+        return "No findings"
+    parts = [f"{n} {name}" for name, n in summary.counts.items() if n]
+    return f"{total} finding{'s' if total != 1 else ''}: " + ", ".join(parts)
+
+
+def iso_now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,79 @@
+"""Build the adapters once per process and hand them to the web app and the worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import openai
+
+from app.github.client import GitHubAppClient
+from app.jobs.queue import JobQueue
+from app.jobs.worker import Worker
+from app.pipeline.handlers import build_handlers
+from app.review.llm import ModelClient
+from app.settings import Settings
+from app.storage.db import create_engine, migrate
+from app.storage.repository import Store
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    queue: JobQueue
+    github: GitHubAppClient
+    model: ModelClient
+    openai_client: openai.AsyncOpenAI
+    worker: Worker | None = field(default=None)
+
+    @property
+    def database_kind(self) -> str:
+        return self.store.engine.dialect.name
+
+    def start_worker(self) -> None:
+        if self.worker is None:
+            self.worker = Worker(
+                self.queue,
+                build_handlers(self),
+                concurrency=self.settings.worker_concurrency,
+                lease_s=self.settings.job_lease_s,
+            )
+            self.worker.start()
+
+    async def close(self) -> None:
+        if self.worker is not None:
+            await self.worker.stop()
+            self.worker = None
+        await self.openai_client.close()
+        await self.github.close()
+        await self.store.engine.dispose()
+
+
+async def build_services(settings: Settings) -> Services:
+    engine = create_engine(settings.database_url)
+    await migrate(engine)
+    store = Store(engine)
+    queue = JobQueue(engine, lease_s=settings.job_lease_s, max_attempts=settings.job_max_attempts)
+    github = GitHubAppClient(
+        settings.github_app_id,
+        settings.private_key_pem(),
+        settings.github_api_url,
+        write_interval_s=settings.github_write_interval_s,
+    )
+    # Our retry policy (Retry-After, backoff, fallbacks) lives in ModelClient: the SDK's own is off.
+    openai_client = openai.AsyncOpenAI(
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url,
+        max_retries=0,
+        timeout=settings.model_timeout_s,
+    )
+    model = ModelClient(
+        openai_client,
+        concurrency=settings.model_concurrency,
+        max_attempts=settings.model_max_attempts,
+        backoff_base_s=settings.model_backoff_base_s,
+        timeout_s=settings.model_timeout_s,
+        reasoning_effort=settings.reasoning_effort,
+        max_completion_tokens=settings.max_completion_tokens,
+    )
+    return Services(settings, store, queue, github, model, openai_client)

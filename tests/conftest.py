@@ -1,0 +1,74 @@
+"""Shared fixtures: the corpus beside the checkout, databases (SQLite always, PostgreSQL when up)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.storage.db import create_engine, migrate
+
+CORPUS = (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus").resolve()
+POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    if not (CORPUS / "diffs" / "INDEX.json").is_file():
+        pytest.skip("shared/corpus not present")
+    return CORPUS
+
+
+def webhook_payload(name: str) -> dict[str, Any]:
+    """A real payload from the corpus (skips the test when the corpus is absent)."""
+    path = CORPUS / "webhooks" / name
+    if not path.is_file():
+        pytest.skip("shared/corpus not present")
+    data: dict[str, Any] = json.loads(path.read_bytes())
+    return data
+
+
+def postgres_available() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated, empty database of each kind (PostgreSQL in a schema of its own)."""
+    if request.param == "sqlite":
+        eng = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+        try:
+            await migrate(eng)
+            yield eng
+        finally:
+            await eng.dispose()
+        return
+    if not postgres_available():
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    async with admin.begin() as conn:
+        await conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    await admin.dispose()
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    eng = create_async_engine(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}})
+    try:
+        await migrate(eng)
+        yield eng
+    finally:
+        await eng.dispose()
+    admin = create_engine(POSTGRES_URL)
+    async with admin.begin() as conn:
+        await conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    await admin.dispose()

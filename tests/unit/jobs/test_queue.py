@@ -1,0 +1,107 @@
+"""The durable queue on both databases: coalescing, one running job per PR, crash recovery."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.jobs.models import RepoTarget, ReviewJob, pr_key
+from app.jobs.queue import JobQueue, enqueue
+
+REPO = RepoTarget(owner="o", name="r", installation_id=1)
+
+
+def review(head: str, number: int = 1, **kw: object) -> dict[str, object]:
+    return ReviewJob(
+        repo=REPO, number=number, head_sha=head, trigger="pull_request.synchronize", **kw
+    ).model_dump(mode="json")
+
+
+async def put(engine: AsyncEngine, payload: dict[str, object], kind: str = "review", number: int = 1) -> int:
+    async with engine.begin() as conn:
+        return await enqueue(conn, kind=kind, key=pr_key(REPO, number), payload=payload)
+
+
+async def test_queued_reviews_coalesce_to_the_newest_head(engine: AsyncEngine) -> None:
+    ids = [await put(engine, review(h)) for h in ("a1", "b2", "c3")]
+    assert len(set(ids)) == 1
+    queue = JobQueue(engine)
+    job = await queue.claim("w1")
+    assert job is not None and job.payload["head_sha"] == "c3"
+    assert await queue.claim("w1") is None
+
+
+async def test_coalescing_widens_scope() -> None:
+    old = ReviewJob(repo=REPO, number=1, head_sha="a", trigger="t", only=["risk"], full=True)
+    new = ReviewJob(repo=REPO, number=1, head_sha="b", trigger="t", only=["test"])
+    merged = old.merged_with(new)
+    assert merged.head_sha == "b" and merged.full and merged.only == ["risk", "test"]
+    assert old.merged_with(new.model_copy(update={"only": None})).only is None
+
+
+async def test_one_running_job_per_pr(engine: AsyncEngine) -> None:
+    queue = JobQueue(engine)
+    await put(engine, review("a1"))
+    first = await queue.claim("w1")
+    assert first is not None
+    # A push while the review runs queues a new job, which must wait for the running one.
+    await put(engine, review("b2"))
+    await put(engine, review("x9", number=2), number=2)
+    other = await queue.claim("w2")
+    assert other is not None and other.pr_key == "o/r#2"
+    assert await queue.claim("w2") is None
+    await queue.complete(first.id)
+    second = await queue.claim("w2")
+    assert second is not None and second.payload["head_sha"] == "b2"
+
+
+async def test_expired_lease_is_reclaimed_after_a_crash(engine: AsyncEngine) -> None:
+    queue = JobQueue(engine, lease_s=0.2)
+    await put(engine, review("a1"))
+    crashed = await queue.claim("dead-worker")
+    assert crashed is not None
+    assert await queue.claim("w2") is None
+    deadline = asyncio.get_running_loop().time() + 5
+    reclaimed = None
+    while reclaimed is None and asyncio.get_running_loop().time() < deadline:
+        reclaimed = await queue.claim("w2")
+        await asyncio.sleep(0.05)
+    assert reclaimed is not None and reclaimed.id == crashed.id and reclaimed.attempts == 2
+
+
+async def test_fail_requeues_then_gives_up(engine: AsyncEngine) -> None:
+    queue = JobQueue(engine)
+    await put(engine, review("a1"))
+    job = await queue.claim("w")
+    assert job is not None
+    await queue.fail(job.id, "boom", retry_in_s=0)
+    again = await queue.claim("w")
+    assert again is not None and again.id == job.id
+    await queue.fail(again.id, "boom", retry_in_s=None)
+    assert await queue.claim("w") is None
+    assert (await queue.counts()).get("failed") == 1
+
+
+async def test_cancel_pr_drops_queued_work(engine: AsyncEngine) -> None:
+    queue = JobQueue(engine)
+    await put(engine, review("a1"))
+    assert await queue.cancel_pr("o/r#1") == 1
+    assert await queue.claim("w") is None
+
+
+async def test_concurrent_claims_never_double_claim(engine: AsyncEngine) -> None:
+    for n in range(1, 21):
+        await put(engine, review(f"h{n}", number=n), number=n)
+    queues = [JobQueue(engine) for _ in range(4)]  # separate instances: like separate processes
+
+    async def drain(q: JobQueue, name: str) -> list[int]:
+        got: list[int] = []
+        while (job := await q.claim(name)) is not None:
+            got.append(job.id)
+            await q.complete(job.id)
+        return got
+
+    results = await asyncio.gather(*(drain(q, f"w{i}") for i, q in enumerate(queues)))
+    claimed = [j for r in results for j in r]
+    assert len(claimed) == 20 and len(set(claimed)) == 20
