@@ -97,7 +97,8 @@ async def _run(
     elif name is CommandName.CONFIG:
         pr = await api.get_pull(repo, job.number)
         result = await load_repo_config(api, repo, pr.base_ref, server_defaults(settings))
-        text = f"Effective mini-review configuration (base branch `{pr.base_ref}`):\n\n{render_config(result.config)}"
+        heading = f"Effective mini-review configuration (base branch `{pr.base_ref}`):"
+        text = f"{heading}\n\n{render_config(result.config)}"
         if result.errors:
             text += "\n\nProblems found:\n" + "\n".join(f"- {e}" for e in result.errors)
         await api.create_issue_comment(repo, job.number, text)
