@@ -361,8 +361,8 @@ def review_failed(reason: str, run_url: str) -> str:
 def split_body(text: str, limit: int = MAX_BODY) -> list[str]:
     """Split `text` into parts of at most `limit` characters that join back to `text`.
 
-    Cuts fall on line ends, outside code fences when possible; a single line longer than `limit`
-    is cut inside. The first part is the review body, the rest become follow-up comments.
+    Cuts fall on line ends, outside code fences and <details> blocks when possible; a single line
+    longer than `limit` is cut inside. The first part is the review body, the rest become follow-up comments.
     """
     if limit <= 0:
         raise ValueError("limit must be positive")
@@ -372,12 +372,15 @@ def split_body(text: str, limit: int = MAX_BODY) -> list[str]:
     pieces = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
     fences = _FenceTracker()
     safe_after: list[bool] = []
+    details = 0  # our own <details> blocks; model text cannot open one (its HTML is escaped)
     for line in pieces:
-        fences.feed(line.rstrip("\n"))
-        safe_after.append(fences.open is None)
+        if not fences.feed(line.rstrip("\n")):
+            tag = line.strip()
+            details += (tag == "<details>") - (tag == "</details>" and details > 0)
+        safe_after.append(fences.open is None and details == 0)
 
     parts: list[str] = []
-    current: list[tuple[str, bool]] = []  # pieces of the part being built, and "no fence open after"
+    current: list[tuple[str, bool]] = []  # pieces of the part being built, and "safe to cut after"
     size = 0
     for piece, safe in zip(pieces, safe_after, strict=True):
         while current and size + len(piece) > limit:

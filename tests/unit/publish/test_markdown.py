@@ -228,6 +228,12 @@ def test_split_body_prefers_cuts_outside_code_fences() -> None:
     assert all(len(p) <= 60 for p in parts)
 
 
+def test_split_body_prefers_cuts_outside_details_blocks() -> None:
+    text = "head\n<details>\n<summary>s</summary>\n\n" + "- item\n" * 6 + "\n</details>\ntail"
+    parts = split_body(text, limit=len(text) - 5)
+    assert parts == ["head\n", text[5:]]
+
+
 def test_split_body_cuts_an_overlong_line() -> None:
     parts = split_body("a" * 25 + "\nb", limit=10)
     assert parts == ["a" * 10, "a" * 10, "a" * 5 + "\nb"]
