@@ -77,8 +77,12 @@ class _Changed:
     coord_new: int  # where the line sits in new-file numbering (insertion point for removed lines)
     coord_old: int  # where the line sits in old-file numbering (insertion point for added lines)
 
-    def coord(self, side: Side) -> int:
-        return self.coord_new if side is Side.RIGHT else self.coord_old
+    def distance(self, side: Side, cited: int) -> int:
+        """Return how far this line is from a number cited on `side`."""
+        across = abs((self.coord_new if side is Side.RIGHT else self.coord_old) - cited)
+        # The model sees each line with its own side's number, so a wrong side label often comes
+        # with the line's own number: count that as near too.
+        return min(across, abs(self.number - cited))
 
 
 class _FileIndex:
@@ -135,7 +139,7 @@ def _search_quote(index: _FileIndex, side: Side, cited: int, quote: str, window:
     # Nearness to the cited number is stronger evidence than the side label models often get wrong,
     # so both sides' windows are tried before either side's whole file.
     for candidates in (same, other):
-        near = sorted((abs(c.coord(side) - cited), c.side, c.number) for c in candidates)
+        near = sorted((c.distance(side, cited), c.side, c.number) for c in candidates)
         near = [entry for entry in near if entry[0] <= window]
         if near:
             if len(near) == 1 or near[0][0] < near[1][0]:

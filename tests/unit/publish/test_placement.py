@@ -240,3 +240,17 @@ def test_insertion_into_an_empty_old_side_measures_distance_correctly() -> None:
     assert diff.hunks[0].old_len == 0
     result = place_findings({"e.py": diff}, [finding("e.py", 7, "added here", side="old")], search_window=1)
     assert [(p.side, p.line) for p in result.inline] == [(Side.RIGHT, 6)]
+
+
+def test_wrong_side_label_with_the_removed_line_own_number_is_found() -> None:
+    # 30 lines were added above, so old line 40 sits at new line 70; the model read "40 - gone()"
+    # from the rendering and labelled it "new". A second removed copy far away rules out the
+    # whole-file fallback, so only nearness by the line's own number can find it.
+    diff = file_diff(
+        "w.py",
+        hunk(1, 1, *(f"+added_{i}()" for i in range(30))),
+        hunk(40, 70, "-gone()", " keep()"),
+        hunk(200, 230, "-gone()", " keep()"),
+    )
+    placed = only_inline({"w.py": diff}, finding("w.py", 40, "gone()"))
+    assert (placed.side, placed.line) == (Side.LEFT, 40)
