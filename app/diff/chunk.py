@@ -24,6 +24,7 @@ __all__ = ["DEFAULT_MAX_LINE_CHARS", "chunk_file", "truncate_text"]
 DEFAULT_MAX_LINE_CHARS = 2000
 # Estimates are not exactly additive: joining two texts can add a piece at the seam.
 _JOIN_SLACK = 2
+_MAX_CHARS_PER_TOKEN = 16
 
 
 @dataclass(slots=True)
@@ -169,16 +170,17 @@ def chunk_file(
     if not file.hunks:
         return []
     hunks = _shorten_long_lines(file.hunks, max_line_chars)
-    room = budget_tokens - _frame_cost(file)
-    units = _units(hunks, room, overlap_lines)
-    if len(units) > 1 and sum(unit.cost for unit in units) > room:
-        # The summed costs over-estimate a little; the whole file may still fit as it is.
-        whole = Chunk(path=file.path, status=file.status, hunks=hunks, old_path=file.old_path)
-        whole.tokens = estimate_tokens(render_chunk(whole))
+    whole = Chunk(path=file.path, status=file.status, hunks=hunks, old_path=file.old_path)
+    text = render_chunk(whole)
+    # Most files fit: estimate the whole rendering once. Text this long never fits (code runs
+    # 2-5 characters a token), so skip the estimate for it.
+    if len(text) <= _MAX_CHARS_PER_TOKEN * budget_tokens:
+        whole.tokens = estimate_tokens(text)
         if whole.tokens <= budget_tokens:
             whole.changed_lines = sum(hunk.changed_count() for hunk in hunks)
             return [whole]
-    groups = _pack(units, room)
+    room = budget_tokens - _frame_cost(file)
+    groups = _pack(_units(hunks, room, overlap_lines), room)
     chunks = [
         Chunk(
             path=file.path,
