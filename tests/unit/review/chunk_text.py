@@ -1,10 +1,11 @@
-"""Build chunks and their model-facing text (COMMON.md format) for review tests."""
+"""Build small chunks for review tests; `render` is the real model-facing renderer."""
 
 from __future__ import annotations
 
 from app.diff.model import Chunk, DiffLine, FileStatus, Hunk, LineKind
+from app.diff.render import render_chunk as render
 
-_MARKS = {LineKind.ADDED: "+", LineKind.REMOVED: "-", LineKind.CONTEXT: " "}
+__all__ = ["make_chunk", "render"]
 
 
 def make_chunk(
@@ -35,22 +36,3 @@ def make_chunk(
     hunk = Hunk(old_start, old_no - old_start, new_start, new_no - new_start, "def f():", diff_lines)
     changed = hunk.changed_count()
     return Chunk(path, status, [hunk], part, parts, old_path, changed, 0)
-
-
-def _attr(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-
-
-def render(chunk: Chunk) -> str:
-    """Render a chunk in the shared model-facing format."""
-    attrs = f'path="{_attr(chunk.path)}" status="{chunk.status.value}" part="{chunk.part}/{chunk.parts}"'
-    if chunk.old_path:
-        attrs += f' old_path="{_attr(chunk.old_path)}"'
-    out = [f"<chunk {attrs}>"]
-    for hunk in chunk.hunks:
-        out.append(hunk.header)
-        for line in hunk.lines:
-            number = line.old_no if line.kind is LineKind.REMOVED else line.new_no
-            out.append(f"{number} {_MARKS[line.kind]} {line.text}")
-    out.append("</chunk>")
-    return "\n".join(out) + "\n"
