@@ -198,7 +198,8 @@ def comment_body(placed: PlacedComment, fp: str, limit: int = MAX_BODY) -> str:
             tail.append("Suggested change:\n\n" + code_block(finding.suggestion))
     tail.append(marker(fp))
     separators = 2 * (len(tail) + 1)
-    if len(head) + sum(map(len, tail)) + separators > limit // 2:
+    body_room = min(1_000, limit // 4)  # a suggestion may not crowd out the explanation entirely
+    if len(head) + sum(map(len, tail)) + separators + body_room > limit:
         tail[:-1] = ["_The suggested change is too long to post._"] if finding.suggestion is not None else []
     budget = limit - len(head) - sum(map(len, tail)) - 2 * (len(tail) + 1)
     body = fit(finding.body, budget)

@@ -134,6 +134,11 @@ def test_comment_body_stays_under_the_limit_and_keeps_its_marker() -> None:
     assert not PING.search(body)
 
 
+def test_a_large_suggestion_that_fits_is_kept() -> None:
+    body = comment_body(placed(body="short", suggestion="s" * 60_000), FP)
+    assert len(body) <= MAX_BODY and "s" * 60_000 in body and "```suggestion" in body
+
+
 def test_comment_body_limit_is_respected_for_small_limits_too() -> None:
     body = comment_body(placed(body="line\n" * 500), FP, limit=1_000)
     assert len(body) <= 1_000 and "truncated" in body and markers_in(body) == {FP}
@@ -267,3 +272,21 @@ def test_text_without_backticks_has_no_raw_html(text: str) -> None:
     out = sanitize(text)
     assert "<" not in out and ">" not in out
     assert out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").replace("\u200b", "") == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    title=st.text(max_size=300),
+    body=st.text(alphabet=st.sampled_from(list("`~@#<>&\\ \nab1-")), max_size=400).map(lambda t: t * 8),
+    suggestion=st.none() | st.text(alphabet=st.sampled_from(list("`~ \nab@")), max_size=300),
+    limit=st.integers(600, 5_000),
+)
+def test_comment_body_always_fits_ends_with_its_marker_and_never_pings(
+    title: str, body: str, suggestion: str | None, limit: int
+) -> None:
+    text = comment_body(placed(title=title or "t", body=body, suggestion=suggestion), FP, limit=limit)
+    assert len(text) <= limit
+    assert markers_in(text) == {FP}
+    assert not fence_open_at_end(text)
+    blocks = re.split(r"\n`{3,}suggestion\n|\n\n`{3,}\n", text)
+    assert not PING.search(blocks[0])
