@@ -1,6 +1,7 @@
 """Decide which changed files are not worth a model call, and say why.
 
-Checks run in a fixed order so each file gets its most telling reason: binary, then the repo's
+Checks run in a fixed order so each file gets its most telling reason: binary (flagged by git or
+GitHub, or text that is mostly undecodable bytes and control characters), then the repo's
 own include/exclude config, then lockfiles, vendored and generated code (by path, by
 .gitattributes, then by a "generated" marker in the file's first lines), then deleted files,
 files GitHub sent no patch for, and files with no line changes (pure renames, mode changes,
@@ -250,10 +251,36 @@ def _has_generated_marker(file: FileDiff) -> bool:
     return False
 
 
+# Bytes git still calls text but no reviewer can read: undecodable bytes (decoded as U+FFFD) and
+# C0 controls other than tab/form feed, as in an Adobe Illustrator file added "as text".
+_UNREADABLE = re.compile(r"[\ufffd\x00-\x08\x0b\x0e-\x1f\x7f]")
+_SNIFF_LINES = 200
+_SNIFF_MIN_CHARS = 200
+_UNREADABLE_SHARE = 0.1
+
+
+_BINARY_MAGIC = ("%PDF-", "\ufffdPNG", "GIF87a", "GIF89a", "PK\x03\x04", "\x7fELF")
+
+
+def _looks_binary(file: FileDiff) -> bool:
+    """Sniff the new-side lines: a binary magic number first, or a tenth of sampled chars unreadable."""
+    lines = [line.text for hunk in file.hunks for line in hunk.lines if line.new_no is not None]
+    if not lines:
+        return False
+    if file.hunks[0].new_start <= 1 and lines[0].startswith(_BINARY_MAGIC):
+        return True
+    # Spread the sample over the file: such files often open with readable metadata.
+    step = max(1, len(lines) // _SNIFF_LINES)
+    text = "".join(lines[::step])
+    if len(text) < _SNIFF_MIN_CHARS:
+        return False
+    return len(_UNREADABLE.findall(text)) >= _UNREADABLE_SHARE * len(text)
+
+
 def skip_reason(file: FileDiff, rules: FilterRules) -> SkipReason | None:
     """Return why `file` should not be sent to the model, or None to review it."""
     path = file.path
-    if file.is_binary:
+    if file.is_binary or _looks_binary(file):
         return SkipReason.BINARY
     if rules.exclude and rules.globs("exclude").matches(path):
         return SkipReason.EXCLUDED

@@ -134,3 +134,15 @@ def test_files_api_twin_agrees_with_whole_diff(twin: str, diffs_dir: Path) -> No
             continue
         f = parse_file_patch(entry["filename"], entry["patch"], status=entry["status"])
         assert [h.lines for h in f.hunks] == [h.lines for h in by_path[entry["filename"]].hunks]
+
+
+def test_text_detected_binary_asset_is_skipped_as_binary(diffs_dir: Path) -> None:
+    from app.diff.filters import FilterRules, SkipReason, skip_reason
+
+    files = parse_unified_diff((diffs_dir / "dramatiq-9e2413f1-non-utf8-lone-cr.diff").read_bytes())
+    reasons = {f.path: skip_reason(f, FilterRules()) for f in files}
+    assert reasons == {
+        "artwork/LICENSE": None,
+        "artwork/logo.ai": SkipReason.BINARY,
+        "artwork/logo.png": SkipReason.BINARY,
+    }

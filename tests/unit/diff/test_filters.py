@@ -130,3 +130,14 @@ def test_rules_from_gitattributes_mark_and_unmark() -> None:
 def test_every_reason_has_a_phrase() -> None:
     assert SkipReason.LOCKFILE.describe() == "lockfile"
     assert all(reason.describe() for reason in SkipReason)
+
+
+def test_text_that_is_mostly_unreadable_bytes_is_binary() -> None:
+    junk = "\n".join("+" + "ok \ufffd\x01\ufffd\x02 data" * 8 for _ in range(50))
+    art = _file("art/logo.ai", f"@@ -0,0 +1,50 @@\n{junk}", "added")
+    assert skip_reason(art, NO_RULES) is SkipReason.BINARY
+    pdf = _file("doc.pdf.txt", "@@ -0,0 +1,2 @@\n+%PDF-1.5\n+readable", "added")
+    assert skip_reason(pdf, NO_RULES) is SkipReason.BINARY
+    line = "+caf\u00e9 na\u00efve \u00fcber \u4e2d\u6587 \U0001f389 tab\there"
+    accents = "\n".join(line for _ in range(50))
+    assert skip_reason(_file("i18n.txt", f"@@ -0,0 +1,50 @@\n{accents}", "added"), NO_RULES) is None
