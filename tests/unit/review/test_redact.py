@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -130,3 +132,15 @@ def test_planted_secret_never_survives_surrounding_text(
 def test_redaction_is_idempotent(text: str) -> None:
     once, _ = redact_text(text)
     assert redact_text(once) == (once, [])
+
+
+@pytest.mark.slow
+def test_real_code_in_the_corpus_is_almost_never_redacted(corpus: Path) -> None:
+    flagged: list[str] = []
+    for diff in sorted((corpus / "diffs").glob("*.diff")):
+        for raw in diff.read_bytes().split(b"\n"):
+            line = raw.decode("utf-8", "replace")
+            if redact_text(line)[1]:
+                flagged.append(line)
+    # The only hits are two URL-parser test vectors with punctuation-soup "passwords" in httpx.
+    assert len(flagged) <= 2, flagged[:10]
