@@ -130,10 +130,11 @@ def confirm_all(_finding: dict[str, Any], _view: ChunkView | None) -> tuple[str,
 
 @dataclass
 class Fault:
-    """One scripted misbehaviour; `path` limits it to requests about that chunk path."""
+    """One scripted misbehaviour; `path` / `model` limit it to requests about that chunk or model."""
 
     kind: str
     path: str | None = None
+    model: str | None = None
     times: int | None = 1  # None: every matching request, forever
     retry_after: float | None = None
     retry_after_ms: int | None = None
@@ -299,10 +300,11 @@ class FakeOpenAI:
             self.requests.clear()
             self.max_in_flight = self.in_flight
 
-    def _take_fault(self, paths: list[str]) -> Fault | None:
+    def _take_fault(self, record: RecordedRequest) -> Fault | None:
+        paths = record.paths
         with self._lock:
             for fault in self._faults:
-                if fault.path is None or fault.path in paths:
+                if (fault.path is None or fault.path in paths) and fault.model in (None, record.model):
                     if fault.times is not None:
                         fault.times -= 1
                         if fault.times <= 0:
@@ -335,7 +337,7 @@ class FakeOpenAI:
                 "invalid_request_error",
                 param="response_format",
             )
-        fault = self._take_fault(record.paths)
+        fault = self._take_fault(record)
         record.fault = fault.kind if fault else None
         if fault is not None:
             if fault.kind == "rate_limit":

@@ -1,0 +1,316 @@
+"""Review a PR's chunks with the model: redact, render, call in parallel, filter, re-check, count.
+
+A failing chunk is recorded and the others go on; a per-PR budget stops new chunks from being
+sent once the tokens or dollars spent (plus what is already in flight) would pass the limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from app.diff.model import Chunk
+from app.diff.tokens import estimate_tokens
+from app.errors import ModelError
+from app.review.findings import Category, Finding, Severity
+from app.review.llm import ModelClient, NotAdmitted
+from app.review.prompts import Message, PrContext, build_messages
+from app.review.redact import redact_chunk, redact_text
+from app.review.usage import Prices, Usage, UsageMeter, cost_usd
+
+log = logging.getLogger(__name__)
+
+Render = Callable[[Chunk], str]
+PathInstructions = Callable[[str], Sequence[str]]
+BUDGET_REACHED = "budget reached"
+_MAX_ERROR = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewerConfig:
+    model: str = "gpt-5.4-mini"
+    escalation_model: str | None = None  # re-check major/critical risk findings with this model
+    reasoning_effort: str | None = "low"
+    max_completion_tokens: int = 4096
+    max_input_tokens_per_pr: int | None = None
+    max_cost_usd_per_pr: float | None = None
+    prices: Prices = Prices()
+    escalation_prices: Prices | None = None  # None: priced like `prices`
+    escalation_reasoning_effort: str | None = "low"
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkFailure:
+    path: str
+    part: int
+    parts: int
+    error: str  # short, sanitized: safe to show in a summary
+
+
+@dataclass(slots=True)
+class ReviewOutcome:
+    findings: list[Finding] = field(default_factory=list)
+    failed: list[ChunkFailure] = field(default_factory=list)
+    not_sent: list[ChunkFailure] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)  # review calls, retries and repairs included
+    escalation_usage: Usage = field(default_factory=Usage)  # flagship re-checks
+    escalated: int = 0  # findings the flagship judged
+    rejected_by_escalation: int = 0
+    escalation_failed: int = 0  # could not be re-checked (error or budget): kept as they were
+    dropped_foreign_path: int = 0
+    secrets_found: int = 0
+    repaired: int = 0  # chunks whose first answer was unusable and needed the repair request
+    json_object_fallback: bool = False  # the gateway could not do json_schema for this model
+    cost_usd: float = 0.0
+
+
+@dataclass(slots=True)
+class _ChunkResult:
+    findings: list[Finding] = field(default_factory=list)
+    failed: ChunkFailure | None = None
+    not_sent: ChunkFailure | None = None
+    escalated: int = 0
+    rejected: int = 0
+    escalation_failed: int = 0
+    dropped_foreign_path: int = 0
+    secrets: int = 0
+    repaired: bool = False
+
+
+class _Budget:
+    """Per-PR limits checked at admission time against spend so far plus in-flight estimates."""
+
+    def __init__(self, config: ReviewerConfig) -> None:
+        self.config = config
+        self.review = UsageMeter()
+        self.escalation = UsageMeter()
+        self._reserved = 0
+
+    def spent_usd(self) -> float:
+        config = self.config
+        return cost_usd(self.review.total, config.prices) + cost_usd(
+            self.escalation.total, config.escalation_prices or config.prices
+        )
+
+    def ticket(self, estimate: int) -> _Ticket:
+        return _Ticket(self, estimate)
+
+    def reserve(self, estimate: int) -> bool:
+        """Reserve `estimate` prompt tokens if the limits allow starting a call that size."""
+        config = self.config
+        planned = self._reserved + estimate
+        used_tokens = self.review.total.prompt_tokens + self.escalation.total.prompt_tokens
+        if (
+            config.max_input_tokens_per_pr is not None
+            and used_tokens + planned > config.max_input_tokens_per_pr
+        ):
+            return False
+        if config.max_cost_usd_per_pr is not None:
+            planned_usd = cost_usd(Usage(prompt_tokens=planned), config.prices)
+            if self.spent_usd() + planned_usd > config.max_cost_usd_per_pr:
+                return False
+        self._reserved += estimate
+        return True
+
+    def unreserve(self, estimate: int) -> None:
+        self._reserved -= estimate
+
+
+class _Ticket:
+    """Admission for one call: reserves its estimate while it runs."""
+
+    def __init__(self, budget: _Budget, estimate: int) -> None:
+        self._budget = budget
+        self._estimate = estimate
+        self._held = False
+
+    def __call__(self) -> bool:
+        self._held = self._budget.reserve(self._estimate)
+        return self._held
+
+    def release(self) -> None:
+        if self._held:
+            self._budget.unreserve(self._estimate)
+            self._held = False
+
+
+def planned_tokens(messages: Sequence[Message]) -> int:
+    """Estimate the prompt tokens a request will be billed for, to plan the budget."""
+    return sum(estimate_tokens(m["content"]) for m in messages)
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= _MAX_ERROR else text[: _MAX_ERROR - 1] + "\u2026"
+
+
+def redact_context(context: PrContext) -> PrContext:
+    """Return `context` with secrets removed from every free-text field."""
+    return replace(
+        context,
+        title=redact_text(context.title)[0],
+        body=redact_text(context.body)[0],
+        files=[redact_text(name)[0] for name in context.files],
+        instructions=redact_text(context.instructions)[0],
+        path_instructions=[redact_text(text)[0] for text in context.path_instructions],
+    )
+
+
+def _own_path(finding: Finding, chunk: Chunk) -> Finding | None:
+    """Return the finding on the chunk's path, or None when it targets another file."""
+    if finding.path == chunk.path:
+        return finding
+    if chunk.old_path is not None and finding.path == chunk.old_path:
+        return finding.model_copy(update={"path": chunk.path})  # comments anchor on the new path
+    return None
+
+
+def _needs_escalation(finding: Finding) -> bool:
+    return finding.category is Category.RISK and finding.severity.rank >= Severity.MAJOR.rank
+
+
+class _Run:
+    def __init__(
+        self,
+        context: PrContext,
+        client: ModelClient,
+        config: ReviewerConfig,
+        render: Render,
+        instructions_for_path: PathInstructions | None,
+    ) -> None:
+        self.context = redact_context(context)
+        self.client = client
+        self.config = config
+        self.render = render
+        self.instructions_for_path = instructions_for_path
+        self.budget = _Budget(config)
+
+    async def chunk(self, chunk: Chunk) -> _ChunkResult:
+        redacted, secret_findings = redact_chunk(chunk)
+        result = _ChunkResult(findings=list(secret_findings), secrets=len(secret_findings))
+        text = self.render(redacted)
+        context = self.context
+        if self.instructions_for_path is not None:
+            extra = [redact_text(t)[0] for t in self.instructions_for_path(chunk.path)]
+            context = replace(context, path_instructions=[*context.path_instructions, *extra])
+        messages = build_messages(text, context)
+        ticket = self.budget.ticket(planned_tokens(messages))
+        try:
+            answer = await self.client.review(
+                messages,
+                model=self.config.model,
+                reasoning_effort=self.config.reasoning_effort,
+                max_completion_tokens=self.config.max_completion_tokens,
+                meter=self.budget.review,
+                admit=ticket,
+            )
+        except NotAdmitted:
+            result.not_sent = ChunkFailure(chunk.path, chunk.part, chunk.parts, BUDGET_REACHED)
+            return result
+        except ModelError as exc:
+            log.warning("review of %s part %d/%d failed: %s", chunk.path, chunk.part, chunk.parts, exc)
+            result.failed = ChunkFailure(chunk.path, chunk.part, chunk.parts, _short(exc))
+            return result
+        finally:
+            ticket.release()
+        result.repaired = answer.repaired
+        own: list[Finding] = []
+        for finding in answer.findings:
+            placed = _own_path(finding, chunk)
+            if placed is None:
+                result.dropped_foreign_path += 1
+            else:
+                own.append(placed)
+        result.findings.extend(await self._escalate(own, text, result))
+        return result
+
+    async def _escalate(self, findings: list[Finding], text: str, result: _ChunkResult) -> list[Finding]:
+        model = self.config.escalation_model
+        if model is None:
+            return findings
+        checks = {i: f for i, f in enumerate(findings) if _needs_escalation(f)}
+        async with asyncio.TaskGroup() as group:
+            tasks = {i: group.create_task(self._check(f, text, model)) for i, f in checks.items()}
+        kept: list[Finding] = []
+        for i, finding in enumerate(findings):
+            verdict = tasks[i].result() if i in tasks else True
+            if i in tasks and verdict is None:
+                result.escalation_failed += 1  # unverified, but the reviewer found it: keep it
+            elif i in tasks:
+                result.escalated += 1
+            if verdict is False:
+                result.rejected += 1
+            else:
+                kept.append(finding)
+        return kept
+
+    async def _check(self, finding: Finding, text: str, model: str) -> bool | None:
+        """Return the flagship's verdict, or None when it could not be had."""
+        ticket = self.budget.ticket(estimate_tokens(text) + 400)  # + instructions and the finding
+        try:
+            confirmed, reason, _ = await self.client.escalate(
+                finding,
+                text,
+                model=model,
+                reasoning_effort=self.config.escalation_reasoning_effort,
+                meter=self.budget.escalation,
+                admit=ticket,
+            )
+        except ModelError as exc:
+            log.warning("escalation of %r on %s failed: %s", finding.title, finding.path, _short(exc))
+            return None
+        finally:
+            ticket.release()
+        if not confirmed:
+            log.info(
+                "escalation rejected %r on %s: %s", finding.title, finding.path, _short(ValueError(reason))
+            )
+        return confirmed
+
+
+async def review_chunks(
+    chunks: Sequence[Chunk],
+    context: PrContext,
+    client: ModelClient,
+    config: ReviewerConfig,
+    *,
+    render: Render,
+    instructions_for_path: PathInstructions | None = None,
+) -> ReviewOutcome:
+    """Review every chunk concurrently (bounded by the client's semaphore) and gather the outcome.
+
+    `render` is `app.diff.render.render_chunk` in production; `instructions_for_path` returns the
+    repository's path-scoped instructions that apply to a chunk's path.
+    """
+    run = _Run(context, client, config, render, instructions_for_path)
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(run.chunk(chunk)) for chunk in chunks]
+    outcome = ReviewOutcome()
+    for task in tasks:
+        result = task.result()
+        outcome.findings.extend(result.findings)
+        if result.failed is not None:
+            outcome.failed.append(result.failed)
+        if result.not_sent is not None:
+            outcome.not_sent.append(result.not_sent)
+        outcome.escalated += result.escalated
+        outcome.rejected_by_escalation += result.rejected
+        outcome.escalation_failed += result.escalation_failed
+        outcome.dropped_foreign_path += result.dropped_foreign_path
+        outcome.secrets_found += result.secrets
+        outcome.repaired += result.repaired
+    outcome.usage = run.budget.review.total
+    outcome.escalation_usage = run.budget.escalation.total
+    outcome.json_object_fallback = client.uses_json_object(config.model)
+    outcome.cost_usd = run.budget.spent_usd()
+    log.info(
+        "reviewed %d chunks: %d findings, %d failed, %d not sent, $%.4f",
+        len(chunks),
+        len(outcome.findings),
+        len(outcome.failed),
+        len(outcome.not_sent),
+        outcome.cost_usd,
+    )
+    return outcome
