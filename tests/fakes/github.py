@@ -189,6 +189,24 @@ _Handler = Callable[[_Ctx], tuple[int, Any, dict[str, str]]]
 _REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
 
 
+class AppSlot:
+    """An ASGI app forwarding to a swappable target: one server per test module, a fresh fake per test.
+
+    Starting and stopping uvicorn costs ~0.2 s; `serve_in_thread(slot)` once, then set `slot.target`.
+    """
+
+    def __init__(self) -> None:
+        self.target: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        await self.target(scope, receive, send)
+
+
 class FakeGitHub:
     """An in-memory GitHub that answers over real HTTP; see the module docstring for its rules."""
 

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fakes.github import FakeGitHub
+from tests.fakes.github import AppSlot, FakeGitHub
 from tests.fakes.github_diff import locate, parse_patch
 from tests.fakes.server import serve_in_thread
 
@@ -61,29 +61,15 @@ def fake() -> FakeGitHub:
     return fake
 
 
-class _Switch:
-    """One server for the module, pointed at each test's fresh fake (starting uvicorn per test is slow)."""
-
-    target: Any = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-        await self.target(scope, receive, send)
-
-
 @pytest.fixture(scope="module")
-def server() -> Iterator[tuple[_Switch, str]]:
-    switch = _Switch()
-    with serve_in_thread(switch) as base:
-        yield switch, base
+def server() -> Iterator[tuple[AppSlot, str]]:
+    slot = AppSlot()
+    with serve_in_thread(slot) as base:
+        yield slot, base
 
 
 @pytest.fixture
-def url(fake: FakeGitHub, server: tuple[_Switch, str]) -> str:
+def url(fake: FakeGitHub, server: tuple[AppSlot, str]) -> str:
     server[0].target = fake.app
     return server[1]
 
