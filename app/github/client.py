@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from githubkit import AppAuthStrategy, GitHub, UnauthAuthStrategy
 from githubkit.cache import MemCacheStrategy
@@ -198,7 +199,7 @@ class GitHubAppClient:
     ) -> None:
         try:
             load_pem_private_key(private_key.encode(), password=None)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, UnsupportedAlgorithm):
             raise ConfigError("the GitHub App private key is not a valid unencrypted PEM key") from None
         self.app_id = app_id
         self.retry = retry or RetryPolicy()
