@@ -22,7 +22,7 @@ def f(
         severity=severity,
         confidence=confidence,
         path=path,
-        side=side,  # type: ignore[arg-type]
+        side=side,
         line=line,
         start_line=start_line,
         quote=quote,
