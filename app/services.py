@@ -10,7 +10,7 @@ from app.github.client import GitHubAppClient
 from app.jobs.queue import JobQueue
 from app.jobs.worker import Worker
 from app.pipeline.handlers import build_handlers
-from app.review.llm import ModelClient
+from app.review.llm import ModelClient, RetryPolicy
 from app.settings import Settings
 from app.storage.db import create_engine, migrate
 from app.storage.repository import Store
@@ -45,7 +45,6 @@ class Services:
             await self.worker.stop()
             self.worker = None
         await self.openai_client.close()
-        await self.github.close()
         await self.store.engine.dispose()
 
 
@@ -58,7 +57,7 @@ async def build_services(settings: Settings) -> Services:
         settings.github_app_id,
         settings.private_key_pem(),
         settings.github_api_url,
-        write_interval_s=settings.github_write_interval_s,
+        write_interval=settings.github_write_interval_s,
     )
     # Our retry policy (Retry-After, backoff, fallbacks) lives in ModelClient: the SDK's own is off.
     openai_client = openai.AsyncOpenAI(
@@ -69,11 +68,10 @@ async def build_services(settings: Settings) -> Services:
     )
     model = ModelClient(
         openai_client,
-        concurrency=settings.model_concurrency,
-        max_attempts=settings.model_max_attempts,
-        backoff_base_s=settings.model_backoff_base_s,
-        timeout_s=settings.model_timeout_s,
+        max_concurrency=settings.model_concurrency,
         reasoning_effort=settings.reasoning_effort,
         max_completion_tokens=settings.max_completion_tokens,
+        timeout=settings.model_timeout_s,
+        retry=RetryPolicy(max_attempts=settings.model_max_attempts, base_delay=settings.model_backoff_base_s),
     )
     return Services(settings, store, queue, github, model, openai_client)

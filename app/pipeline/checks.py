@@ -6,15 +6,15 @@ import datetime as dt
 import logging
 
 from app.errors import GitHubError
-from app.github.models import PullRequestInfo, RepoRef
+from app.github.models import CheckRunConclusion, PullRequestInfo, RepoRef
 from app.pipeline.ports import GitHubPort
 from app.webhooks.intents import CHECK_RUN_NAME
 
 log = logging.getLogger(__name__)
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def external_id(repo: RepoRef, number: int) -> str:
@@ -72,7 +72,7 @@ class CheckRunReporter:
             log.warning("check run for %s#%s could not start: %s", self.repo.full_name, self.pr.number, exc)
             self.check_run_id = None
 
-    async def finish(self, conclusion: str, title: str, summary: str) -> None:
+    async def finish(self, conclusion: CheckRunConclusion, title: str, summary: str) -> None:
         if self.check_run_id is None or self._done:
             return
         try:

@@ -98,9 +98,8 @@ async def _run(
         pr = await api.get_pull(repo, job.number)
         result = await load_repo_config(api, repo, pr.base_ref, server_defaults(settings))
         heading = f"Effective mini-review configuration (base branch `{pr.base_ref}`):"
-        text = f"{heading}\n\n{render_config(result.config)}"
-        if result.errors:
-            text += "\n\nProblems found:\n" + "\n".join(f"- {e}" for e in result.errors)
+        rendered = render_config(result.config, sources=result.sources, errors=result.errors)
+        text = f"{heading}\n\n{rendered}"
         await api.create_issue_comment(repo, job.number, text)
     else:
         await api.create_issue_comment(repo, job.number, help_text())

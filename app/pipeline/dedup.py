@@ -46,7 +46,8 @@ class Deduplicator:
         return fresh
 
     def _note_is_new(self, finding: Finding) -> bool:
-        fp = "note:" + fingerprint(finding.path, finding.category.value, finding.quote, finding.title)
+        # A distinct category label keeps a summary note from blocking a later inline comment.
+        fp = fingerprint(finding.path, f"note-{finding.category.value}", finding.quote)
         if fp in self.known:
             self.duplicates += 1
             return False

@@ -6,9 +6,9 @@ import difflib
 from dataclasses import dataclass, field
 
 from app.config.repo_config import RepoConfig
-from app.diff.filters import FilterRules, generated_globs_from_gitattributes
+from app.diff.filters import FilterRules
 from app.diff.model import FileDiff, FileStatus
-from app.diff.parse import parse_file_patch
+from app.diff.parse import DiffParseError, parse_file_patch
 from app.github.models import PullFile, PullRequestInfo, RepoRef
 from app.pipeline.ports import GitHubPort
 
@@ -22,26 +22,42 @@ class PullDiff:
     review_files: list[FileDiff]  # what is sent for review (all of it, or what changed since last time)
     mode: str = "full"
     since: str = ""
-    generated_globs: tuple[str, ...] = ()
+    gitattributes: str = ""
     notices: list[str] = field(default_factory=list)
 
     def filter_rules(self, cfg: RepoConfig) -> FilterRules:
-        return FilterRules(
-            include=tuple(cfg.paths.include),
-            exclude=tuple(cfg.paths.exclude),
-            generated_globs=self.generated_globs,
+        return FilterRules.from_config(
+            tuple(cfg.paths.include), tuple(cfg.paths.exclude), gitattributes=self.gitattributes
         )
 
 
 def to_file_diff(entry: PullFile) -> FileDiff:
-    return parse_file_patch(
-        entry.filename,
-        entry.patch,
-        status=entry.status,
-        old_path=entry.previous_filename,
-        additions=entry.additions,
-        deletions=entry.deletions,
-    )
+    try:
+        return parse_file_patch(
+            entry.filename,
+            entry.patch,
+            status=entry.status,
+            old_path=entry.previous_filename,
+            additions=entry.additions,
+            deletions=entry.deletions,
+        )
+    except DiffParseError:
+        # One unreadable patch must not sink the review: treat it like a patch GitHub omitted.
+        return FileDiff(
+            path=entry.filename,
+            status=_status(entry.status),
+            old_path=entry.previous_filename,
+            patch_missing=True,
+            additions=entry.additions,
+            deletions=entry.deletions,
+        )
+
+
+def _status(value: str) -> FileStatus:
+    try:
+        return FileStatus(value)
+    except ValueError:
+        return FileStatus.MODIFIED
 
 
 async def load_pull_diff(
@@ -52,7 +68,7 @@ async def load_pull_diff(
     diff = PullDiff(pr_files=pr_files, review_files=list(pr_files.values()))
     attributes = await api.get_file(repo, ".gitattributes", pr.base_sha)
     if attributes:
-        diff.generated_globs = _generated(attributes.decode("utf-8", errors="replace"))
+        diff.gitattributes = attributes.decode("utf-8", errors="replace")
     if last_reviewed_head and last_reviewed_head != pr.head_sha:
         changed = await api.compare_files(repo, last_reviewed_head, pr.head_sha)
         if changed is None:
@@ -66,11 +82,6 @@ async def load_pull_diff(
             diff.mode, diff.since = "incremental", last_reviewed_head
     await _rebuild_missing(api, repo, pr, diff)
     return diff
-
-
-def _generated(text: str) -> tuple[str, ...]:
-    found = generated_globs_from_gitattributes(text)
-    return tuple(found)
 
 
 async def _rebuild_missing(api: GitHubPort, repo: RepoRef, pr: PullRequestInfo, diff: PullDiff) -> None:

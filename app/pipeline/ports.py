@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
-from app.github.models import PullFile, PullRequestInfo, RepoRef, ReviewComment
+from app.github.models import (
+    CheckRunConclusion,
+    CheckRunStatus,
+    PullFile,
+    PullRequestInfo,
+    ReactionContent,
+    RepoRef,
+    ReviewComment,
+)
 
 
 class GitHubPort(Protocol):
@@ -24,7 +33,9 @@ class GitHubPort(Protocol):
 
     async def create_issue_comment(self, repo: RepoRef, number: int, body: str) -> int: ...
 
-    async def add_reaction(self, repo: RepoRef, comment_id: int, content: str = "eyes") -> None: ...
+    async def add_reaction(
+        self, repo: RepoRef, comment_id: int, content: ReactionContent = "eyes"
+    ) -> None: ...
 
     async def get_permission(self, repo: RepoRef, username: str) -> str: ...
 
@@ -34,10 +45,10 @@ class GitHubPort(Protocol):
         *,
         head_sha: str,
         name: str,
-        status: str,
+        status: CheckRunStatus,
         details_url: str,
         external_id: str,
-        started_at: str | None = None,
+        started_at: datetime | None = None,
     ) -> int: ...
 
     async def update_check_run(
@@ -45,11 +56,11 @@ class GitHubPort(Protocol):
         repo: RepoRef,
         check_run_id: int,
         *,
-        status: str | None = None,
-        conclusion: str | None = None,
+        status: CheckRunStatus | None = None,
+        conclusion: CheckRunConclusion | None = None,
         details_url: str | None = None,
-        started_at: str | None = None,
-        completed_at: str | None = None,
+        started_at: datetime | None = None,
+        completed_at: datetime | None = None,
         title: str | None = None,
         summary: str | None = None,
         text: str | None = None,

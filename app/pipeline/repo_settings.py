@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from app.config.repo_config import ConfigResult, RepoConfig, effective_config
+from app.config.repo_config import CONFIG_PATH, ConfigResult, RepoConfig, effective_config, repo_file_source
 from app.errors import GitHubPermanentError
 from app.github.models import RepoRef
 from app.pipeline.ports import GitHubPort
 from app.settings import Settings
-
-CONFIG_PATH = ".github/mini-review.yml"
 
 
 def server_defaults(settings: Settings) -> RepoConfig:
@@ -39,4 +37,4 @@ async def load_repo_config(
     if repo.name != ".github":
         org_repo = RepoRef(owner=repo.owner, name=".github", installation_id=repo.installation_id)
         org_text = await _text(api, org_repo, CONFIG_PATH, "HEAD")
-    return effective_config(defaults, org_text, repo_text)
+    return effective_config(defaults, org_text, repo_text, repo_source=repo_file_source(base_ref))

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.config.policy import PullFacts, auto_review_decision
+from app.config.policy import PullFacts, auto_review_decision, path_instructions_for
 from app.config.repo_config import RepoConfig
 from app.diff.plan import ReviewPlan, plan_review
 from app.diff.render import render_chunk
 from app.errors import MiniReviewError, RetryableError
-from app.github.models import PullRequestInfo, RepoRef
+from app.github.models import CheckRunConclusion, PullRequestInfo, RepoRef
 from app.jobs.models import ReviewJob
 from app.pipeline.checks import CheckRunReporter
 from app.pipeline.dedup import Deduplicator
@@ -179,14 +178,14 @@ class ReviewRun:
                 body=pr.body or "",
                 files=[f.path for f in diff.pr_files.values()],
                 instructions=cfg.instructions,
-                path_instructions=[],
             ),
             self.model,
             self._reviewer_config(),
             render=render_chunk,
-            path_instructions=lambda path: _path_instructions(cfg, path),
+            instructions_for_path=lambda path: path_instructions_for(cfg, path),
         )
         t = self._lap("model", t)
+        usage = outcome.usage + outcome.escalation_usage
         findings = self._keep_categories(outcome.findings, cfg)
         findings, merged = merge_duplicates(findings)
         inline_candidates, summarised = select_inline(
@@ -252,11 +251,11 @@ class ReviewRun:
             inline_count=len(fresh) - moved,
             review_id=review_id,
             summary=body_parts[0],
-            prompt_tokens=outcome.usage.prompt_tokens,
-            cached_tokens=outcome.usage.cached_tokens,
-            completion_tokens=outcome.usage.completion_tokens,
-            reasoning_tokens=outcome.usage.reasoning_tokens,
-            model_calls=outcome.usage.calls,
+            prompt_tokens=usage.prompt_tokens,
+            cached_tokens=usage.cached_tokens,
+            completion_tokens=usage.completion_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
+            model_calls=usage.calls,
             cost_usd=outcome.cost_usd,
         )
 
@@ -343,6 +342,7 @@ class ReviewRun:
             duration_s=time.monotonic() - self.started,
             run_url=self.run_url,
             notices=notices,
+            fingerprints=[fp for fp, _ in dedup.new_note_prints],
         )
 
     def _record_findings(
@@ -397,13 +397,7 @@ def _is_secret_finding(finding: Finding) -> bool:
     return finding.category is Category.RISK and finding.title.lower().startswith("a secret appears")
 
 
-def _path_instructions(cfg: RepoConfig, path: str) -> list[str]:
-    from app.config.policy import path_instructions_for
-
-    return path_instructions_for(cfg, path)
-
-
-def _conclusion(cfg: RepoConfig, findings: list[Finding], failed: bool) -> str:
+def _conclusion(cfg: RepoConfig, findings: list[Finding], failed: bool) -> CheckRunConclusion:
     if failed:
         return "neutral"
     if cfg.fail_on is not None:
@@ -421,7 +415,3 @@ def _check_title(summary: ReviewSummary, failed: bool) -> str:
         return "No findings"
     parts = [f"{n} {name}" for name, n in summary.counts.items() if n]
     return f"{total} finding{'s' if total != 1 else ''}: " + ", ".join(parts)
-
-
-def iso_now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
