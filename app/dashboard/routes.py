@@ -34,3 +34,11 @@ async def run_json(run_id: str, request: Request) -> dict[str, object]:
     if run is None:
         raise HTTPException(status_code=404, detail="run not found")
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in run.items()}
+
+
+@router.get("/prs/{owner}/{name}/{number}", response_class=HTMLResponse)
+async def pull_page(owner: str, name: str, number: int, request: Request) -> HTMLResponse:
+    store: Store = request.app.state.store
+    runs = await store.list_runs(repo=f"{owner}/{name}", pr_number=number, limit=100)
+    html = _templates.get_template("pull.html").render(repo=f"{owner}/{name}", number=number, runs=runs)
+    return HTMLResponse(html, headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class RepoTarget(BaseModel):
@@ -30,19 +30,47 @@ class ReviewJob(BaseModel):
     full: bool = False  # ignore history: review everything again
     only: list[str] | None = None  # categories to keep; None = all enabled
     requested_by: str | None = None
-    check_run_id: int | None = None
+    check_run_id: int | None = None  # the queued check run created for this head, if any
+    stale_check_run_ids: list[int] = Field(default_factory=list)  # queued for heads since replaced
 
     def merged_with(self, newer: ReviewJob) -> ReviewJob:
         """Coalesce a queued job with a newer request for the same PR: newest head, widest scope."""
         only = None if self.only is None or newer.only is None else sorted(set(self.only) | set(newer.only))
+        keep = newer.check_run_id or (self.check_run_id if self.head_sha == newer.head_sha else None)
+        stale = [*self.stale_check_run_ids, *newer.stale_check_run_ids]
+        if self.check_run_id is not None and self.check_run_id != keep:
+            stale.append(self.check_run_id)
         return newer.model_copy(
             update={
                 "full": self.full or newer.full,
                 "only": only,
-                "check_run_id": newer.check_run_id
-                or (self.check_run_id if self.head_sha == newer.head_sha else None),
+                "check_run_id": keep,
+                "stale_check_run_ids": sorted(set(stale)),
             }
         )
+
+    def all_check_run_ids(self) -> list[int]:
+        ids = list(self.stale_check_run_ids)
+        if self.check_run_id is not None:
+            ids.append(self.check_run_id)
+        return ids
+
+
+class CheckJob(BaseModel):
+    """Create the PR head's check run in state `queued` as soon as its review is queued."""
+
+    kind: Literal["check"] = "check"
+    repo: RepoTarget
+    number: int
+    head_sha: str
+
+
+class CloseChecksJob(BaseModel):
+    """Complete check runs whose queued reviews were cancelled (the PR was closed)."""
+
+    kind: Literal["close_checks"] = "close_checks"
+    repo: RepoTarget
+    check_run_ids: list[int]
 
 
 class CommandJob(BaseModel):

@@ -68,6 +68,20 @@ async def enqueue(
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
+async def cancel_queued(conn: AsyncConnection, key: str) -> list[ReviewJob]:
+    """Cancel the PR's queued jobs (in the caller's transaction); return the cancelled reviews."""
+    rows = await conn.execute(
+        select(jobs.c.kind, jobs.c.payload).where(jobs.c.pr_key == key, jobs.c.status == "queued")
+    )
+    reviews = [ReviewJob.model_validate(r.payload) for r in rows if r.kind == "review"]
+    await conn.execute(
+        update(jobs)
+        .where(jobs.c.pr_key == key, jobs.c.status == "queued")
+        .values(status="cancelled", updated_at=utcnow())
+    )
+    return reviews
+
+
 class JobQueue:
     """Claim/complete/fail over the jobs table; one instance per process."""
 
@@ -123,6 +137,44 @@ class JobQueue:
                 if claimed.rowcount != 1:  # another claimer won the race; try again on the next poll
                     return None
                 return ClaimedJob(row.id, row.kind, row.pr_key, dict(row.payload), row.attempts + 1)
+
+    async def _queued_review_row(self, conn: AsyncConnection, key: str) -> Any:
+        query = (
+            select(jobs.c.id, jobs.c.payload)
+            .where(jobs.c.pr_key == key, jobs.c.kind == "review", jobs.c.status == "queued")
+            .order_by(jobs.c.id)
+            .limit(1)
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return (await conn.execute(query)).first()
+
+    async def queued_review(self, key: str) -> ReviewJob | None:
+        async with self._engine.connect() as conn:
+            row = await self._queued_review_row(conn, key)
+            return None if row is None else ReviewJob.model_validate(row.payload)
+
+    async def attach_check_run(self, key: str, head_sha: str, check_run_id: int) -> bool:
+        """Give the PR's queued review its check run; False when no queued review wants that head."""
+        async with self._engine.connect() as conn:
+            conn = await conn.execution_options(sqlite_immediate=True)
+            async with conn.begin():
+                row = await self._queued_review_row(conn, key)
+                if row is None:
+                    return False
+                job = ReviewJob.model_validate(row.payload)
+                if job.head_sha != head_sha:
+                    return False
+                stale = list(job.stale_check_run_ids)
+                if job.check_run_id is not None and job.check_run_id != check_run_id:
+                    stale.append(job.check_run_id)
+                job = job.model_copy(update={"check_run_id": check_run_id, "stale_check_run_ids": stale})
+                await conn.execute(
+                    update(jobs)
+                    .where(jobs.c.id == row.id)
+                    .values(payload=job.model_dump(mode="json"), updated_at=utcnow())
+                )
+                return True
 
     async def heartbeat(self, job_id: int, worker_id: str) -> None:
         async with self._engine.begin() as conn:

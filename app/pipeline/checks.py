@@ -35,6 +35,34 @@ async def create_queued_check(
     )
 
 
+SUPERSEDED = "Newer commits were pushed; the newest head is reviewed instead."
+
+
+async def close_check_runs(
+    api: GitHubPort,
+    repo: RepoRef,
+    check_run_ids: list[int],
+    *,
+    title: str,
+    summary: str,
+    conclusion: CheckRunConclusion = "neutral",
+) -> None:
+    """Complete check runs that will never run, so none stays `queued` on the PR."""
+    for check_run_id in check_run_ids:
+        try:
+            await api.update_check_run(
+                repo,
+                check_run_id,
+                status="completed",
+                conclusion=conclusion,
+                completed_at=_now(),
+                title=title,
+                summary=summary,
+            )
+        except GitHubError as exc:
+            log.warning("check run %s could not be closed: %s", check_run_id, exc)
+
+
 class CheckRunReporter:
     """Moves one check run through its states; GitHub errors here never fail the review itself."""
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.jobs.models import CommandJob, ReviewJob, pr_key
+from app.github.models import RepoRef
+from app.jobs.models import CheckJob, CloseChecksJob, CommandJob, ReviewJob, pr_key
 from app.jobs.queue import ClaimedJob, enqueue
 from app.jobs.worker import Handler
+from app.pipeline.checks import SUPERSEDED, close_check_runs, create_queued_check
 from app.pipeline.commands import handle_command
 from app.pipeline.review_run import ReviewRun
 
@@ -41,4 +43,31 @@ def build_handlers(services: Services) -> dict[str, Handler]:
             job, api=api, store=services.store, settings=services.settings, enqueue_review=enqueue_review
         )
 
-    return {"review": review, "command": command}
+    async def check(claimed: ClaimedJob) -> None:
+        job = CheckJob.model_validate(claimed.payload)
+        pending = await services.queue.queued_review(claimed.pr_key)
+        if pending is None or pending.head_sha != job.head_sha:
+            return  # that head's review already started, or a newer push replaced it
+        api = await services.github.for_installation(job.repo.installation_id)
+        repo = RepoRef(owner=job.repo.owner, name=job.repo.name, installation_id=job.repo.installation_id)
+        url = services.settings.pull_url(repo.full_name, job.number)
+        check_run_id = await create_queued_check(
+            api, repo, number=job.number, head_sha=job.head_sha, run_url=url
+        )
+        if not await services.queue.attach_check_run(claimed.pr_key, job.head_sha, check_run_id):
+            await close_check_runs(api, repo, [check_run_id], title="Superseded", summary=SUPERSEDED)
+
+    async def close_checks(claimed: ClaimedJob) -> None:
+        job = CloseChecksJob.model_validate(claimed.payload)
+        api = await services.github.for_installation(job.repo.installation_id)
+        repo = RepoRef(owner=job.repo.owner, name=job.repo.name, installation_id=job.repo.installation_id)
+        await close_check_runs(
+            api,
+            repo,
+            job.check_run_ids,
+            title="Cancelled",
+            summary="The pull request was closed.",
+            conclusion="cancelled",
+        )
+
+    return {"review": review, "command": command, "check": check, "close_checks": close_checks}

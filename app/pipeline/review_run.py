@@ -15,7 +15,7 @@ from app.diff.render import render_chunk
 from app.errors import MiniReviewError, RetryableError
 from app.github.models import CheckRunConclusion, PullRequestInfo, RepoRef
 from app.jobs.models import ReviewJob
-from app.pipeline.checks import CheckRunReporter
+from app.pipeline.checks import SUPERSEDED, CheckRunReporter, close_check_runs
 from app.pipeline.dedup import Deduplicator
 from app.pipeline.files import load_pull_diff
 from app.pipeline.ports import GitHubPort
@@ -98,7 +98,12 @@ class ReviewRun:
             head_sha=pr.head_sha,
         )
         t = self._lap("fetch_pull", t)
+        if self.job.stale_check_run_ids:
+            await close_check_runs(
+                self.api, self.repo, self.job.stale_check_run_ids, title="Superseded", summary=SUPERSEDED
+            )
         if pr.state != "open":
+            await self._close_own_check("cancelled", "Cancelled", "The pull request is closed.")
             return await self._finish("cancelled", error="the pull request is closed")
         config = await load_repo_config(self.api, self.repo, pr.base_ref, server_defaults(self.settings))
         t = self._lap("load_config", t)
@@ -122,6 +127,17 @@ class ReviewRun:
             if retrying:
                 raise
             return "failed"
+
+    async def _close_own_check(self, conclusion: CheckRunConclusion, title: str, summary: str) -> None:
+        if self.job.check_run_id is not None:
+            await close_check_runs(
+                self.api,
+                self.repo,
+                [self.job.check_run_id],
+                title=title,
+                summary=summary,
+                conclusion=conclusion,
+            )
 
     async def _skip_reason(self, pr: PullRequestInfo, cfg: RepoConfig) -> str | None:
         state = await self.store.pull_state(self.repo.full_name, pr.number)

@@ -9,9 +9,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.jobs.queue import enqueue
+from app.jobs.models import CloseChecksJob
+from app.jobs.queue import cancel_queued, enqueue
 from app.storage.db import utcnow
-from app.storage.tables import deliveries, installations, jobs, posted_findings, pull_states, runs
+from app.storage.tables import deliveries, installations, posted_findings, pull_states, runs
 from app.webhooks.intents import Intent
 
 
@@ -41,12 +42,18 @@ class Store:
                     await enqueue(
                         conn, kind=work.kind, key=work.key, payload=work.payload, delay_s=work.delay_s
                     )
-                if intent.cancel_key is not None:
-                    await conn.execute(
-                        update(jobs)
-                        .where(jobs.c.pr_key == intent.cancel_key, jobs.c.status == "queued")
-                        .values(status="cancelled", updated_at=utcnow())
-                    )
+                if intent.cancel_key is not None and intent.cancel_repo is not None:
+                    cancelled = await cancel_queued(conn, intent.cancel_key)
+                    ids = [i for job in cancelled for i in job.all_check_run_ids()]
+                    if ids:
+                        # Their check runs sit in "queued" on GitHub: a job completes them.
+                        close = CloseChecksJob(repo=intent.cancel_repo, check_run_ids=ids)
+                        await enqueue(
+                            conn,
+                            kind="close_checks",
+                            key=intent.cancel_key,
+                            payload=close.model_dump(mode="json"),
+                        )
                 if intent.installation is not None:
                     await self._record_installation(conn, intent)
         except IntegrityError:
@@ -112,10 +119,14 @@ class Store:
             row = (await conn.execute(select(runs).where(runs.c.id == run_id))).mappings().first()
             return dict(row) if row else None
 
-    async def list_runs(self, *, limit: int = 50, repo: str | None = None) -> list[dict[str, Any]]:
+    async def list_runs(
+        self, *, limit: int = 50, repo: str | None = None, pr_number: int | None = None
+    ) -> list[dict[str, Any]]:
         query = select(runs).order_by(runs.c.started_at.desc()).limit(limit)
         if repo:
             query = query.where(runs.c.repo == repo)
+        if pr_number is not None:
+            query = query.where(runs.c.pr_number == pr_number)
         async with self.engine.connect() as conn:
             return [dict(r) for r in (await conn.execute(query)).mappings()]
 

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.commands.parse import parse_commands
-from app.jobs.models import CommandJob, RepoTarget, ReviewJob, pr_key
+from app.jobs.models import CheckJob, CommandJob, RepoTarget, ReviewJob, pr_key
 from app.webhooks.events import (
     CheckRunEvent,
     InstallationEvent,
@@ -44,6 +44,7 @@ class Intent:
     installation_id: int | None = None
     work: list[QueuedWork] = field(default_factory=list)
     cancel_key: str | None = None
+    cancel_repo: RepoTarget | None = None
     installation: InstallationEvent | None = None
 
 
@@ -72,7 +73,7 @@ def _pull_request(event: PullRequestEvent, debounce_s: float) -> Intent:
         return intent
     key = pr_key(target, pr.number)
     if event.action == "closed":
-        intent.cancel_key = key
+        intent.cancel_key, intent.cancel_repo = key, target
         intent.outcome = "cancelled queued work: PR closed"
         return intent
     if event.action not in REVIEW_ACTIONS:
@@ -83,6 +84,8 @@ def _pull_request(event: PullRequestEvent, debounce_s: float) -> Intent:
     )
     # Pushes come in bursts: a short delay lets the next push fold into this job.
     delay = debounce_s if event.action == "synchronize" else 0.0
+    check = CheckJob(repo=target, number=pr.number, head_sha=pr.head.sha)
+    intent.work.append(QueuedWork("check", key, check.model_dump(mode="json")))
     intent.work.append(QueuedWork("review", key, job.model_dump(mode="json"), delay))
     intent.outcome = "review queued"
     return intent
@@ -148,7 +151,10 @@ def _check_run(event: CheckRunEvent) -> Intent:
         job = ReviewJob(
             repo=target, number=number, head_sha=run.head_sha, trigger="check_run.rerequested", full=True
         )
-        intent.work.append(QueuedWork("review", pr_key(target, number), job.model_dump(mode="json")))
+        check = CheckJob(repo=target, number=number, head_sha=run.head_sha)
+        key = pr_key(target, number)
+        intent.work.append(QueuedWork("check", key, check.model_dump(mode="json")))
+        intent.work.append(QueuedWork("review", key, job.model_dump(mode="json")))
         intent.outcome = "review queued (re-run)"
     return intent
 

@@ -28,7 +28,9 @@ def test_pull_request_actions(name: str, outcome: str) -> None:
     assert intent.pr_number == 2
     assert intent.head_sha == "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
     if outcome == "review queued":
-        (work,) = intent.work
+        check, work = intent.work
+        # The check run is created (queued) first; the review may wait for more pushes.
+        assert check.kind == "check" and check.delay_s == 0.0 and check.payload["head_sha"] == intent.head_sha
         assert work.kind == "review" and work.key == "Codertocat/Hello-World#2"
         assert work.payload["head_sha"] == intent.head_sha
         assert work.delay_s == (2.0 if "synchronize" in name else 0.0)
@@ -86,7 +88,7 @@ def test_check_run_rerequested_needs_our_check_and_a_pr() -> None:
     assert decide("check_run", payload).work == []  # not our check name, no PR
     payload["check_run"]["name"] = "mini-review"
     payload["check_run"]["external_id"] = "Codertocat/Hello-World#7"
-    (work,) = decide("check_run", payload).work
+    _check, work = decide("check_run", payload).work
     assert work.payload["number"] == 7 and work.payload["full"] is True
 
 
