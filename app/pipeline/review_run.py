@@ -17,9 +17,9 @@ from app.github.models import CheckRunConclusion, PullRequestInfo, RepoRef
 from app.jobs.models import ReviewJob
 from app.pipeline.checks import SUPERSEDED, CheckRunReporter, close_check_runs
 from app.pipeline.dedup import Deduplicator
-from app.pipeline.files import load_pull_diff
+from app.pipeline.files import load_pull_diff, to_file_diff
 from app.pipeline.ports import GitHubPort
-from app.pipeline.posting import post_review
+from app.pipeline.posting import comment_fits, post_review
 from app.pipeline.repo_settings import load_repo_config, server_defaults
 from app.publish.markdown import ReviewSummary, comment_body, review_failed, split_body, summary_body
 from app.publish.placement import Placement, place_findings, to_review_comment
@@ -237,7 +237,13 @@ class ReviewRun:
             body_parts = split_body(summary_body(summary))
             comments = [to_review_comment(placed, comment_body(placed, fp)) for placed, fp in fresh]
         review_id, moved = await post_review(
-            self.api, self.repo, pr.number, commit_id=pr.head_sha, body=body_parts[0], comments=comments
+            self.api,
+            self.repo,
+            pr.number,
+            commit_id=pr.head_sha,
+            body=body_parts[0],
+            comments=comments,
+            revalidate=self._revalidate,
         )
         for extra in body_parts[1:]:
             await self.api.create_issue_comment(self.repo, pr.number, extra)
@@ -274,6 +280,11 @@ class ReviewRun:
             model_calls=usage.calls,
             cost_usd=outcome.cost_usd,
         )
+
+    async def _revalidate(self, comments: list[dict[str, object]]) -> list[bool]:
+        entries = await self.api.list_pull_files(self.repo, self.job.number)
+        files = {f.path: f for f in map(to_file_diff, entries)}
+        return [comment_fits(files, c) for c in comments]
 
     def _reviewer_config(self) -> ReviewerConfig:
         s = self.settings
