@@ -83,10 +83,6 @@ class Settings(BaseSettings):
     def run_url(self, run_id: str) -> str:
         return f"{self.public_url.rstrip('/')}/runs/{run_id}"
 
-    def pull_url(self, full_name: str, number: int) -> str:
-        """The page listing a PR's runs: the check run links here until its run has started."""
-        return f"{self.public_url.rstrip('/')}/prs/{full_name}/{number}"
-
 
 def _describe(error: ValidationError) -> str:
     """One line naming the offending variables, never their values."""

@@ -22,7 +22,8 @@ async def run_page(run_id: str, request: Request) -> HTMLResponse:
     store: Store = request.app.state.store
     run = await store.get_run(run_id)
     if run is None:
-        raise HTTPException(status_code=404, detail="run not found")
+        # Check runs link to a planned run id while the review is still queued.
+        raise HTTPException(status_code=404, detail="run not found (it may still be queued)")
     html = _templates.get_template("run.html").render(run=run)
     return HTMLResponse(html, headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
 
@@ -34,11 +35,3 @@ async def run_json(run_id: str, request: Request) -> dict[str, object]:
     if run is None:
         raise HTTPException(status_code=404, detail="run not found")
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in run.items()}
-
-
-@router.get("/prs/{owner}/{name}/{number}", response_class=HTMLResponse)
-async def pull_page(owner: str, name: str, number: int, request: Request) -> HTMLResponse:
-    store: Store = request.app.state.store
-    runs = await store.list_runs(repo=f"{owner}/{name}", pr_number=number, limit=100)
-    html = _templates.get_template("pull.html").render(repo=f"{owner}/{name}", number=number, runs=runs)
-    return HTMLResponse(html, headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})

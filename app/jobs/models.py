@@ -31,12 +31,14 @@ class ReviewJob(BaseModel):
     only: list[str] | None = None  # categories to keep; None = all enabled
     requested_by: str | None = None
     check_run_id: int | None = None  # the queued check run created for this head, if any
+    run_id: str | None = None  # planned run id: the queued check run already links to its page
     stale_check_run_ids: list[int] = Field(default_factory=list)  # queued for heads since replaced
 
     def merged_with(self, newer: ReviewJob) -> ReviewJob:
         """Coalesce a queued job with a newer request for the same PR: newest head, widest scope."""
         only = None if self.only is None or newer.only is None else sorted(set(self.only) | set(newer.only))
         keep = newer.check_run_id or (self.check_run_id if self.head_sha == newer.head_sha else None)
+        run_id = newer.run_id if newer.check_run_id else (self.run_id if keep == self.check_run_id else None)
         stale = [*self.stale_check_run_ids, *newer.stale_check_run_ids]
         if self.check_run_id is not None and self.check_run_id != keep:
             stale.append(self.check_run_id)
@@ -45,6 +47,7 @@ class ReviewJob(BaseModel):
                 "full": self.full or newer.full,
                 "only": only,
                 "check_run_id": keep,
+                "run_id": run_id,
                 "stale_check_run_ids": sorted(set(stale)),
             }
         )

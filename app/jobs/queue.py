@@ -154,7 +154,7 @@ class JobQueue:
             row = await self._queued_review_row(conn, key)
             return None if row is None else ReviewJob.model_validate(row.payload)
 
-    async def attach_check_run(self, key: str, head_sha: str, check_run_id: int) -> bool:
+    async def attach_check_run(self, key: str, head_sha: str, check_run_id: int, run_id: str) -> bool:
         """Give the PR's queued review its check run; False when no queued review wants that head."""
         async with self._engine.connect() as conn:
             conn = await conn.execution_options(sqlite_immediate=True)
@@ -168,7 +168,9 @@ class JobQueue:
                 stale = list(job.stale_check_run_ids)
                 if job.check_run_id is not None and job.check_run_id != check_run_id:
                     stale.append(job.check_run_id)
-                job = job.model_copy(update={"check_run_id": check_run_id, "stale_check_run_ids": stale})
+                job = job.model_copy(
+                    update={"check_run_id": check_run_id, "run_id": run_id, "stale_check_run_ids": stale}
+                )
                 await conn.execute(
                     update(jobs)
                     .where(jobs.c.id == row.id)

@@ -10,7 +10,7 @@ from app.jobs.queue import ClaimedJob, enqueue
 from app.jobs.worker import Handler
 from app.pipeline.checks import SUPERSEDED, close_check_runs, create_queued_check
 from app.pipeline.commands import handle_command
-from app.pipeline.review_run import ReviewRun
+from app.pipeline.review_run import ReviewRun, new_run_id
 
 if TYPE_CHECKING:
     from app.services import Services
@@ -50,11 +50,13 @@ def build_handlers(services: Services) -> dict[str, Handler]:
             return  # that head's review already started, or a newer push replaced it
         api = await services.github.for_installation(job.repo.installation_id)
         repo = RepoRef(owner=job.repo.owner, name=job.repo.name, installation_id=job.repo.installation_id)
-        url = services.settings.pull_url(repo.full_name, job.number)
+        # The run id is chosen now so the queued check run already links to the page of its run.
+        run_id = new_run_id()
+        url = services.settings.run_url(run_id)
         check_run_id = await create_queued_check(
             api, repo, number=job.number, head_sha=job.head_sha, run_url=url
         )
-        if not await services.queue.attach_check_run(claimed.pr_key, job.head_sha, check_run_id):
+        if not await services.queue.attach_check_run(claimed.pr_key, job.head_sha, check_run_id, run_id):
             await close_check_runs(api, repo, [check_run_id], title="Superseded", summary=SUPERSEDED)
 
     async def close_checks(claimed: ClaimedJob) -> None:

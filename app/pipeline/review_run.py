@@ -73,7 +73,7 @@ class ReviewRun:
         self.repo = RepoRef(
             owner=job.repo.owner, name=job.repo.name, installation_id=job.repo.installation_id
         )
-        self.run_id = new_run_id()
+        self.run_id = job.run_id or new_run_id()
         self.record = RunRecord()
         self.started = time.monotonic()
 
@@ -90,6 +90,8 @@ class ReviewRun:
         """Return the run's final status."""
         t = time.monotonic()
         pr = await self.api.get_pull(self.repo, self.job.number)
+        if await self.store.get_run(self.run_id) is not None:
+            self.run_id = new_run_id()  # a retry of this job: its first attempt keeps its own record
         await self.store.start_run(
             self.run_id,
             repo=self.repo.full_name,

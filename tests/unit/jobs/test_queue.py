@@ -110,12 +110,13 @@ async def test_concurrent_claims_never_double_claim(engine: AsyncEngine) -> None
 async def test_check_runs_follow_the_newest_head(engine: AsyncEngine) -> None:
     queue = JobQueue(engine)
     await put(engine, review("a1"))
-    assert await queue.attach_check_run("o/r#1", "a1", 11)
+    assert await queue.attach_check_run("o/r#1", "a1", 11, "run-a")
     await put(engine, review("b2"))  # a push replaces the head: check run 11 is now stale
-    assert not await queue.attach_check_run("o/r#1", "a1", 12)  # too late for the old head
-    assert await queue.attach_check_run("o/r#1", "b2", 13)
+    assert not await queue.attach_check_run("o/r#1", "a1", 12, "run-x")  # too late for the old head
+    assert await queue.attach_check_run("o/r#1", "b2", 13, "run-b")
     job = await queue.claim("w")
     assert job is not None
     payload = ReviewJob.model_validate(job.payload)
     assert payload.head_sha == "b2" and payload.check_run_id == 13 and payload.stale_check_run_ids == [11]
+    assert payload.run_id == "run-b"
     assert payload.all_check_run_ids() == [11, 13]
