@@ -10,6 +10,7 @@ from typing import Any
 
 from app.config.policy import PullFacts, auto_review_decision, path_instructions_for
 from app.config.repo_config import RepoConfig
+from app.diff.filters import SkipReason
 from app.diff.plan import ReviewPlan, plan_review
 from app.diff.render import render_chunk
 from app.errors import MiniReviewError, RetryableError
@@ -257,7 +258,11 @@ class ReviewRun:
         await self.store.remember_fingerprints(
             self.repo.full_name, pr.number, self.run_id, dedup.new_note_prints
         )
-        await self.store.set_pull_state(self.repo.full_name, pr.number, last_reviewed_head=pr.head_sha)
+        over_budget = any(s.reason is SkipReason.OVER_BUDGET for s in plan.skipped)
+        if not (outcome.failed or outcome.not_sent or over_budget):
+            # Only a complete review moves the baseline; otherwise the next push looks at everything
+            # again (fingerprints keep it from repeating comments), so no file is left unreviewed.
+            await self.store.set_pull_state(self.repo.full_name, pr.number, last_reviewed_head=pr.head_sha)
         self._record_findings(placement, fresh, summarised, outcome)
         conclusion = _conclusion(cfg, findings, every_chunk_failed)
         await checks.finish(
