@@ -85,6 +85,11 @@ class Worker:
         beat = asyncio.create_task(self._heartbeat(job.id))
         try:
             await handler(job)
+        except asyncio.CancelledError:
+            # Shutting down: hand the job back now instead of waiting for its lease to run out.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._queue.fail(job.id, "worker stopped", retry_in_s=0))
+            raise
         except RetryableError as exc:
             await self._retry_or_give_up(job, exc, hint=exc.retry_after)
         except PermanentError as exc:

@@ -98,7 +98,7 @@ def test_invalid_value_is_named_without_echoing_it(tmp_path: Path) -> None:
 def test_a_review_survives_the_process_being_killed(tmp_path: Path) -> None:
     """A webhook that got a 2xx is reviewed even if the process dies mid-review (kill -9)."""
     github = FakeGitHub()
-    model = FakeOpenAI(latency=60)  # the first process will be killed while the model "thinks"
+    model = FakeOpenAI(latency=5)  # the first process is killed while the model "thinks"
     with serve_in_thread(github.app) as gh_url, serve_in_thread(model.app) as model_url:
         values = settings_for(gh_url, model_url, tmp_path / "svc.db", MINI_JOB_LEASE_SECONDS=1)
         values["GITHUB_APP_PRIVATE_KEY"] = github.private_key_pem
@@ -123,3 +123,28 @@ def test_a_review_survives_the_process_being_killed(tmp_path: Path) -> None:
         stack.client.close()
     assert len(reviews) == 1
     assert (tmp_path / "svc.db").exists()
+
+
+def test_graceful_shutdown_hands_the_job_back(tmp_path: Path) -> None:
+    """Stopping the service mid-review requeues the job at once; the next start reviews it."""
+    from app.main import create_app
+    from app.settings import load_settings
+
+    github = FakeGitHub()
+    model = FakeOpenAI(latency=3)  # long enough to stop the service mid-call
+    with serve_in_thread(github.app) as gh_url, serve_in_thread(model.app) as model_url:
+        # A long lease: only the explicit hand-back can make the job claimable again quickly.
+        values = settings_for(gh_url, model_url, tmp_path / "g.db", MINI_JOB_LEASE_SECONDS=600)
+        values["GITHUB_APP_PRIVATE_KEY"] = github.private_key_pem
+        with httpx.Client(timeout=10) as client:
+            stack = Stack(github=github, model=model, url="", client=client)
+            open_pr(stack)
+            with serve_in_thread(create_app(load_settings(**values))) as url:
+                stack.url = url
+                payload = webhook_payload("pull_request.opened.payload.json")
+                assert stack.deliver("pull_request", payload).status_code == 202
+                wait_for(lambda: model.requests, what="the model call")
+            model.latency = 0
+            with serve_in_thread(create_app(load_settings(**values))):
+                reviews = wait_for(lambda: github.reviews(OWNER, NAME, NUMBER), timeout=20, what="the review")
+    assert len(reviews) == 1
