@@ -123,11 +123,14 @@ class InstallationAPI:
         files = [PullFile.from_api(entry) for entry in response.json().get("files") or []]
         return None if len(files) >= COMPARE_FILE_CAP else files
 
-    async def get_file(self, repo: RepoRef, path: str, ref: str) -> bytes | None:
-        """Return a file's bytes at `ref`, or None when there is no such file there."""
+    async def get_file(self, repo: RepoRef, path: str, ref: str | None) -> bytes | None:
+        """Return a file's bytes at `ref` (None: the default branch), or None when there is no such file."""
         try:
             response = await self._call(
-                repo, "GET", f"/contents/{quote(path.lstrip('/'), safe='/')}", params={"ref": ref}
+                repo,
+                "GET",
+                f"/contents/{quote(path.lstrip('/'), safe='/')}",
+                params={"ref": ref} if ref else None,
             )
         except GitHubPermanentError as exc:
             if exc.status == 404:

@@ -19,7 +19,7 @@ def server_defaults(settings: Settings) -> RepoConfig:
     )
 
 
-async def _text(api: GitHubPort, repo: RepoRef, path: str, ref: str) -> str | None:
+async def _text(api: GitHubPort, repo: RepoRef, path: str, ref: str | None) -> str | None:
     try:
         data = await api.get_file(repo, path, ref)
     except GitHubPermanentError:
@@ -36,5 +36,5 @@ async def load_repo_config(
     org_text = None
     if repo.name != ".github":
         org_repo = RepoRef(owner=repo.owner, name=".github", installation_id=repo.installation_id)
-        org_text = await _text(api, org_repo, CONFIG_PATH, "HEAD")
+        org_text = await _text(api, org_repo, CONFIG_PATH, None)  # its default branch
     return effective_config(defaults, org_text, repo_text, repo_source=repo_file_source(base_ref))
