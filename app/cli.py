@@ -11,6 +11,19 @@ from app.errors import ConfigError
 from app.settings import Settings, load_settings
 
 
+def preflight(settings: Settings) -> None:
+    """Check what only shows at first use (the key file and its format), so start-up fails in one line."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    pem = settings.private_key_pem()
+    name = "GITHUB_APP_PRIVATE_KEY" if settings.github_app_private_key else "GITHUB_APP_PRIVATE_KEY_PATH"
+    try:
+        load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise ConfigError(f"configuration error: {name} is not a valid unencrypted PEM private key") from None
+
+
 def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -56,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
+        preflight(settings)
     except ConfigError as exc:
         print(f"mini-review: {exc}", file=sys.stderr)
         return 2

@@ -148,3 +148,15 @@ def test_graceful_shutdown_hands_the_job_back(tmp_path: Path) -> None:
             with serve_in_thread(create_app(load_settings(**values))):
                 reviews = wait_for(lambda: github.reviews(OWNER, NAME, NUMBER), timeout=20, what="the review")
     assert len(reviews) == 1
+
+
+def test_unreadable_or_invalid_key_is_one_line(tmp_path: Path) -> None:
+    base = {"GITHUB_APP_ID": "1", "GITHUB_WEBHOOK_SECRET": "s3cr3t-value", "OPENAI_API_KEY": OPENAI_KEY}
+    missing = _env({**base, "GITHUB_APP_PRIVATE_KEY_PATH": str(tmp_path / "nope.pem")})
+    result = subprocess.run([CLI, "serve"], env=missing, cwd=tmp_path, capture_output=True, timeout=60)
+    assert result.returncode == 2 and "GITHUB_APP_PRIVATE_KEY_PATH" in result.stderr.decode()
+    garbage = _env({**base, "GITHUB_APP_PRIVATE_KEY": "not a key at all"})
+    result = subprocess.run([CLI, "serve"], env=garbage, cwd=tmp_path, capture_output=True, timeout=60)
+    err = result.stderr.decode()
+    assert result.returncode == 2 and "GITHUB_APP_PRIVATE_KEY " in err and "not a key at all" not in err
+    assert len(err.strip().splitlines()) == 1
