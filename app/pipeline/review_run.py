@@ -235,10 +235,11 @@ class ReviewRun:
         if every_chunk_failed:
             reason = outcome.failed[0].error if outcome.failed else "unknown"
             body_parts = [review_failed(reason, self.run_url)]
-            comments: list[dict[str, object]] = []
+            dedup.new_note_prints.clear()  # the failure body shows no notes: do not mark them as shown
         else:
             body_parts = split_body(summary_body(summary))
-            comments = [to_review_comment(placed, comment_body(placed, fp)) for placed, fp in fresh]
+        # When every chunk failed, `fresh` holds only our own secret findings: they stand without the model.
+        comments = [to_review_comment(placed, comment_body(placed, fp)) for placed, fp in fresh]
         review_id, moved = await post_review(
             self.api,
             self.repo,
@@ -352,6 +353,7 @@ class ReviewRun:
             )
         if diff.mode == "incremental":
             notices.append(f"Incremental review of the changes since {diff.since[:7]}.")
+        usage = outcome.usage + outcome.escalation_usage  # the cost below includes the flagship calls
         return ReviewSummary(
             head_sha=pr.head_sha,
             files_reviewed=len(reviewed_paths),
@@ -368,10 +370,10 @@ class ReviewRun:
             suppressed_count=len(summarised),
             duplicates_skipped=dedup.duplicates + merged,
             dropped_count=len(placement.dropped) + outcome.dropped_foreign_path,
-            prompt_tokens=outcome.usage.prompt_tokens,
-            cached_tokens=outcome.usage.cached_tokens,
-            completion_tokens=outcome.usage.completion_tokens,
-            reasoning_tokens=outcome.usage.reasoning_tokens,
+            prompt_tokens=usage.prompt_tokens,
+            cached_tokens=usage.cached_tokens,
+            completion_tokens=usage.completion_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
             cost_usd=outcome.cost_usd,
             duration_s=time.monotonic() - self.started,
             run_url=self.run_url,

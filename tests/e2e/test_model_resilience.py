@@ -526,11 +526,6 @@ def secret_pr_files() -> list[dict[str, Any]]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review_run: when every chunk fails, the secret comments are not posted but their fingerprints"
-    " are stored, so every later review skips them as repeats",
-)
 def test_a_review_that_failed_everywhere_is_not_remembered_as_posted(tmp_path: Path) -> None:
     model = TimedFakeOpenAI()
     model.script(Fault.server_error(times=4))  # 2 chunks x 2 attempts: the whole first review fails
@@ -552,11 +547,6 @@ def test_a_review_that_failed_everywhere_is_not_remembered_as_posted(tmp_path: P
         assert {(p, n) for p, n, _ in inline_spots(stack)} == {("app/a.py", BUG_LINE), ("app/settings.py", 2)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review_run: when every chunk fails, the locally found secret findings are dropped with the"
-    " model's (comments = [])",
-)
 def test_a_review_that_failed_everywhere_still_warns_about_committed_secrets(tmp_path: Path) -> None:
     model = TimedFakeOpenAI()
     model.script(Fault.server_error(times=None))
@@ -571,10 +561,6 @@ def test_a_review_that_failed_everywhere_still_warns_about_committed_secrets(tmp
         assert "secret appears to be committed" in comments[0]["body"].lower()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review_run._summary: the footer's token counts leave out the flagship calls its cost includes",
-)
 def test_summary_tokens_include_the_flagship_calls_its_cost_includes(tmp_path: Path) -> None:
     model = TimedFakeOpenAI()
     with running_stack(tmp_path, model=model, ESCALATION_MODEL="gpt-5.4") as stack:
