@@ -9,6 +9,7 @@ from app.config.repo_config import RepoConfig
 from app.diff.filters import FilterRules
 from app.diff.model import FileDiff, FileStatus
 from app.diff.parse import DiffParseError, parse_file_patch
+from app.errors import GitHubPermanentError
 from app.github.models import PullFile, PullRequestInfo, RepoRef
 from app.pipeline.ports import GitHubPort
 
@@ -92,36 +93,37 @@ async def _rebuild_missing(api: GitHubPort, repo: RepoRef, pr: PullRequestInfo, 
         if not file.patch_missing or file.is_binary or budget == 0:
             continue
         budget -= 1
-        old = b""
-        if file.status is not FileStatus.ADDED:
-            old = await api.get_file(repo, file.old_path or file.path, pr.base_sha) or b""
-        new = (
-            b""
-            if file.status is FileStatus.REMOVED
-            else await api.get_file(repo, file.path, pr.head_sha) or b""
-        )
+        try:
+            old = (
+                b""
+                if file.status is FileStatus.ADDED
+                else await api.get_file(repo, file.old_path or file.path, pr.base_sha)
+            )
+            new = (
+                b"" if file.status is FileStatus.REMOVED else await api.get_file(repo, file.path, pr.head_sha)
+            )
+        except GitHubPermanentError:
+            continue  # e.g. over 1 MB: the contents API answers `encoding: none`; it stays patch_missing
+        if old is None or new is None:
+            continue  # a side we cannot read would turn the diff into "everything added/removed"
         if len(old) > MAX_REBUILT_BYTES or len(new) > MAX_REBUILT_BYTES or b"\0" in old[:8000] + new[:8000]:
             continue
-        patch = "\n".join(
-            line.rstrip("\n")
-            for line in difflib.unified_diff(
-                old.decode("utf-8", errors="replace").splitlines(keepends=False),
-                new.decode("utf-8", errors="replace").splitlines(keepends=False),
-                lineterm="",
-                n=3,
-            )
-            if not line.startswith(("---", "+++"))
-        )
+        # unified_diff yields exactly two file-header lines first; filtering by a "---"/"+++" prefix
+        # would also drop a removed "-- comment" or an added "++i" and leave the hunk short.
+        patch = "\n".join(list(difflib.unified_diff(_lines(old), _lines(new), lineterm="", n=3))[2:])
         if not patch:
             continue
-        fresh = parse_file_patch(
-            file.path,
-            patch,
-            status=file.status.value,
-            old_path=file.old_path,
-            additions=file.additions,
-            deletions=file.deletions,
-        )
+        try:
+            fresh = parse_file_patch(
+                file.path,
+                patch,
+                status=file.status.value,
+                old_path=file.old_path,
+                additions=file.additions,
+                deletions=file.deletions,
+            )
+        except DiffParseError:
+            continue  # never let one rebuilt file sink the review
         diff.review_files[index] = fresh
         rebuilt.append(fresh)
     if rebuilt:
@@ -129,3 +131,10 @@ async def _rebuild_missing(api: GitHubPort, repo: RepoRef, pr: PullRequestInfo, 
             f"GitHub omitted the diff of {len(rebuilt)} large file(s); mini-review rebuilt it from the file "
             "contents. Findings there are listed in this summary, not inline."
         )
+
+
+def _lines(data: bytes) -> list[str]:
+    """Split file contents at "\\n" only, as git does (splitlines also splits at FF, VT, U+2028...)."""
+    text = data.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines

@@ -634,14 +634,9 @@ def test_config_on_the_base_branch_excludes_docs_from_the_model(tmp_path: Path) 
         assert [(c["path"], c["line"]) for c in comments] == [("src/x.py", 4)]
 
 
-# ---- known product bugs in app/pipeline/files.py (lead-owned): strict xfail until fixed ---------------
+# ---- rebuilt diffs of patch-less files: regressions found by these tests ----------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="files._rebuild_missing drops every rebuilt diff line starting with '---'/'+++' (a removed "
-    "'-- comment', an added '++i'), so the hunk is short and DiffParseError crashes the job: no review",
-)
 def test_rebuilt_diff_keeps_removed_lines_that_start_with_dashes(tmp_path: Path) -> None:
     base = [f"CREATE INDEX idx_{i} ON t (c{i});" for i in range(40)]
     base[20] = "-- legacy index, remove later"  # removed below: difflib writes it as "--- legacy ..."
@@ -667,11 +662,6 @@ def test_rebuilt_diff_keeps_removed_lines_that_start_with_dashes(tmp_path: Path)
         assert (run["lines_sent"], run["lines_total"]) == (4, 4)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="files._rebuild_missing lets GitHubPermanentError from get_file (contents API 'encoding: none' "
-    "for files over 1 MB) escape, so one big patch-less file fails the whole review",
-)
 def test_patchless_file_too_large_for_the_contents_api_is_listed_not_fatal(tmp_path: Path) -> None:
     files: list[dict[str, Any]] = [
         {"filename": "data/huge.py", "status": "modified", "additions": 9000, "deletions": 10},
