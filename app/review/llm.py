@@ -174,7 +174,23 @@ def parse_findings(content: str) -> list[Finding]:
     try:
         return ChunkFindings.model_validate(data).findings
     except ValidationError as exc:
-        raise _Unusable(_schema_errors(exc)) from None
+        error = _Unusable(_schema_errors(exc))
+    # One malformed finding should not cost the chunk's good ones (or a repair call): keep the valid.
+    if isinstance(data, dict) and isinstance(data.get("findings"), list):
+        kept: list[Finding] = []
+        for item in data["findings"]:
+            try:
+                kept.append(Finding.model_validate(item))
+            except ValidationError:
+                continue
+        if kept:
+            log.info(
+                "dropped %d malformed finding(s) of %d",
+                len(data["findings"]) - len(kept),
+                len(data["findings"]),
+            )
+            return kept
+    raise error
 
 
 def parse_verdict(content: str) -> tuple[bool, str]:

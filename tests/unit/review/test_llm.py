@@ -324,3 +324,24 @@ def test_out_of_range_confidence_is_clamped_not_rejected() -> None:
     }
     (finding,) = parse_findings(json.dumps({"findings": [item]}))
     assert finding.confidence == 1.0
+
+
+def test_one_malformed_finding_does_not_cost_the_others() -> None:
+    good = {
+        "category": "risk",
+        "severity": "major",
+        "confidence": 0.9,
+        "path": "a.py",
+        "side": "new",
+        "line": 3,
+        "start_line": None,
+        "quote": "x = 1",
+        "title": "t",
+        "body": "b",
+        "suggestion": None,
+    }
+    bad = {**good, "line": -4, "category": "praise"}
+    (kept,) = parse_findings(json.dumps({"findings": [bad, good]}))
+    assert kept.line == 3
+    with pytest.raises(Exception, match="schema"):
+        parse_findings(json.dumps({"findings": [bad]}))
