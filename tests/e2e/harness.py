@@ -94,3 +94,17 @@ def running_stack(tmp_path: Path, *, model: FakeOpenAI | None = None, **settings
         app = create_app(load_settings(**values))
         with serve_in_thread(app) as url, httpx.Client(timeout=10) as client:
             yield Stack(github=github, model=model, url=url, client=client)
+
+
+@contextmanager
+def running_stack_on(
+    github: FakeGitHub, db_path: Path, *, model: FakeOpenAI | None = None, **settings: Any
+) -> Iterator[Stack]:
+    """Start the app on a given FakeGitHub and database file: restarts, or a lost database, keep GitHub."""
+    model = model or FakeOpenAI()
+    with serve_in_thread(github.app) as gh_url, serve_in_thread(model.app) as model_url:
+        values = settings_for(gh_url, model_url, db_path, **settings)
+        values["GITHUB_APP_PRIVATE_KEY"] = github.private_key_pem
+        app = create_app(load_settings(**values))
+        with serve_in_thread(app) as url, httpx.Client(timeout=10) as client:
+            yield Stack(github=github, model=model, url=url, client=client)
