@@ -15,6 +15,7 @@ from app.errors import GitHubPermanentError, ReviewRejectedError
 from app.github.models import (
     CheckRunConclusion,
     CheckRunStatus,
+    PostedText,
     PullFile,
     PullRequestInfo,
     ReactionContent,
@@ -149,6 +150,16 @@ class InstallationAPI:
     async def list_review_comments(self, repo: RepoRef, number: int) -> list[ReviewComment]:
         raw = await self._pages(repo, f"/pulls/{number}/comments", PER_PAGE * MAX_COMMENT_PAGES)
         return [ReviewComment.from_api(entry) for entry in raw]
+
+    async def list_review_texts(self, repo: RepoRef, number: int) -> list[PostedText]:
+        """Bodies of the PR's reviews (our summaries carry the markers of their notes)."""
+        raw = await self._pages(repo, f"/pulls/{number}/reviews", PER_PAGE * MAX_COMMENT_PAGES)
+        return [PostedText.from_api(entry) for entry in raw]
+
+    async def list_issue_comment_texts(self, repo: RepoRef, number: int) -> list[PostedText]:
+        """Bodies of the PR's conversation comments (the tail of a split summary lands there)."""
+        raw = await self._pages(repo, f"/issues/{number}/comments", PER_PAGE * MAX_COMMENT_PAGES)
+        return [PostedText.from_api(entry) for entry in raw]
 
     async def create_review(
         self,

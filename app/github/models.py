@@ -108,3 +108,22 @@ class ReviewComment(_Frozen):
             line=data.get("line"),
             user_login=user.get("login", "ghost"),
         )
+
+
+class PostedText(_Frozen):
+    """The body and author of a review or PR conversation comment (where our markers may sit)."""
+
+    body: str
+    user_login: str
+    user_type: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> PostedText:
+        user = data.get("user") or {}
+        return cls(
+            body=data.get("body") or "", user_login=user.get("login", "ghost"), user_type=user.get("type")
+        )
+
+    @property
+    def by_bot(self) -> bool:
+        return self.user_type == "Bot" or self.user_login.endswith("[bot]")

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 
 from app.jobs.models import ReviewJob
-from app.storage.db import utcnow
+from app.storage.db import utcnow, write_transaction
 from app.storage.tables import jobs
 
 
@@ -113,30 +113,28 @@ class JobQueue:
         )
 
     async def claim(self, worker_id: str) -> ClaimedJob | None:
-        async with self._claim_lock, self._engine.connect() as conn:
-            conn = await conn.execution_options(sqlite_immediate=True)
-            async with conn.begin():
-                now = utcnow()
-                if conn.dialect.name == "postgresql":
-                    # One claimer at a time across processes keeps "one running job per PR" exact.
-                    await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(74201002)")
-                row = (await conn.execute(self._claimable(now))).first()
-                if row is None:
-                    return None
-                claimed = await conn.execute(
-                    update(jobs)
-                    .where(jobs.c.id == row.id, jobs.c.attempts == row.attempts)
-                    .values(
-                        status="running",
-                        attempts=row.attempts + 1,
-                        locked_until=now + self._lease,
-                        locked_by=worker_id,
-                        updated_at=now,
-                    )
+        async with self._claim_lock, write_transaction(self._engine) as conn:
+            now = utcnow()
+            if conn.dialect.name == "postgresql":
+                # One claimer at a time across processes keeps "one running job per PR" exact.
+                await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(74201002)")
+            row = (await conn.execute(self._claimable(now))).first()
+            if row is None:
+                return None
+            claimed = await conn.execute(
+                update(jobs)
+                .where(jobs.c.id == row.id, jobs.c.attempts == row.attempts)
+                .values(
+                    status="running",
+                    attempts=row.attempts + 1,
+                    locked_until=now + self._lease,
+                    locked_by=worker_id,
+                    updated_at=now,
                 )
-                if claimed.rowcount != 1:  # another claimer won the race; try again on the next poll
-                    return None
-                return ClaimedJob(row.id, row.kind, row.pr_key, dict(row.payload), row.attempts + 1)
+            )
+            if claimed.rowcount != 1:  # another claimer won the race; try again on the next poll
+                return None
+            return ClaimedJob(row.id, row.kind, row.pr_key, dict(row.payload), row.attempts + 1)
 
     async def _queued_review_row(self, conn: AsyncConnection, key: str) -> Any:
         query = (
@@ -156,27 +154,25 @@ class JobQueue:
 
     async def attach_check_run(self, key: str, head_sha: str, check_run_id: int, run_id: str) -> bool:
         """Give the PR's queued review its check run; False when no queued review wants that head."""
-        async with self._engine.connect() as conn:
-            conn = await conn.execution_options(sqlite_immediate=True)
-            async with conn.begin():
-                row = await self._queued_review_row(conn, key)
-                if row is None:
-                    return False
-                job = ReviewJob.model_validate(row.payload)
-                if job.head_sha != head_sha:
-                    return False
-                stale = list(job.stale_check_run_ids)
-                if job.check_run_id is not None and job.check_run_id != check_run_id:
-                    stale.append(job.check_run_id)
-                job = job.model_copy(
-                    update={"check_run_id": check_run_id, "run_id": run_id, "stale_check_run_ids": stale}
-                )
-                await conn.execute(
-                    update(jobs)
-                    .where(jobs.c.id == row.id)
-                    .values(payload=job.model_dump(mode="json"), updated_at=utcnow())
-                )
-                return True
+        async with write_transaction(self._engine) as conn:
+            row = await self._queued_review_row(conn, key)
+            if row is None:
+                return False
+            job = ReviewJob.model_validate(row.payload)
+            if job.head_sha != head_sha:
+                return False
+            stale = list(job.stale_check_run_ids)
+            if job.check_run_id is not None and job.check_run_id != check_run_id:
+                stale.append(job.check_run_id)
+            job = job.model_copy(
+                update={"check_run_id": check_run_id, "run_id": run_id, "stale_check_run_ids": stale}
+            )
+            await conn.execute(
+                update(jobs)
+                .where(jobs.c.id == row.id)
+                .values(payload=job.model_dump(mode="json"), updated_at=utcnow())
+            )
+            return True
 
     async def heartbeat(self, job_id: int, worker_id: str) -> None:
         async with self._engine.begin() as conn:

@@ -22,9 +22,17 @@ class Deduplicator:
     @classmethod
     async def load(cls, api: GitHubPort, store: Store, repo: RepoRef, number: int) -> Deduplicator:
         known = await store.posted_fingerprints(repo.full_name, number)
-        # The markers survive a lost database: read them back from our own posted comments.
-        for comment in await api.list_review_comments(repo, number):
-            known |= markers_in(comment.body)
+        # The markers survive a lost database: read them back from what bots posted (inline comments,
+        # review summaries and the follow-up comments of split summaries). A PR author cannot post as
+        # a bot, so nobody can plant markers to silence a finding.
+        texts: list[tuple[str, bool]] = [
+            (c.body, c.user_login.endswith("[bot]")) for c in await api.list_review_comments(repo, number)
+        ]
+        texts += [(t.body, t.by_bot) for t in await api.list_review_texts(repo, number)]
+        texts += [(t.body, t.by_bot) for t in await api.list_issue_comment_texts(repo, number)]
+        for body, by_bot in texts:
+            if by_bot:
+                known |= markers_in(body)
         return cls(known=known)
 
     def fresh_inline(

@@ -11,6 +11,7 @@ from app.jobs.worker import Handler
 from app.pipeline.checks import SUPERSEDED, close_check_runs, create_queued_check
 from app.pipeline.commands import handle_command
 from app.pipeline.review_run import ReviewRun, new_run_id
+from app.storage.db import write_transaction
 
 if TYPE_CHECKING:
     from app.services import Services
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 def build_handlers(services: Services) -> dict[str, Handler]:
     async def enqueue_review(job: ReviewJob) -> None:
-        async with services.store.engine.begin() as conn:
+        async with write_transaction(services.store.engine) as conn:
             await enqueue(
                 conn, kind="review", key=pr_key(job.repo, job.number), payload=job.model_dump(mode="json")
             )

@@ -8,6 +8,7 @@ from typing import Protocol
 from app.github.models import (
     CheckRunConclusion,
     CheckRunStatus,
+    PostedText,
     PullFile,
     PullRequestInfo,
     ReactionContent,
@@ -26,6 +27,10 @@ class GitHubPort(Protocol):
     async def get_file(self, repo: RepoRef, path: str, ref: str | None) -> bytes | None: ...
 
     async def list_review_comments(self, repo: RepoRef, number: int) -> list[ReviewComment]: ...
+
+    async def list_review_texts(self, repo: RepoRef, number: int) -> list[PostedText]: ...
+
+    async def list_issue_comment_texts(self, repo: RepoRef, number: int) -> list[PostedText]: ...
 
     async def create_review(
         self, repo: RepoRef, number: int, *, commit_id: str, body: str, comments: list[dict[str, object]]

@@ -115,6 +115,7 @@ class ReviewRun:
             log.info(
                 "run %s: %s#%s not reviewed: %s", self.run_id, self.repo.full_name, pr.number, skip_reason
             )
+            await self._close_own_check("skipped", "Not reviewed", skip_reason)
             return await self._finish("skipped", error=skip_reason)
         checks = CheckRunReporter(
             self.api, self.repo, pr, run_url=self.run_url, check_run_id=self.job.check_run_id
@@ -260,7 +261,8 @@ class ReviewRun:
             self.repo.full_name, pr.number, self.run_id, dedup.new_note_prints
         )
         over_budget = any(s.reason is SkipReason.OVER_BUDGET for s in plan.skipped)
-        if not (outcome.failed or outcome.not_sent or over_budget):
+        partial = self.job.only is not None  # a category-limited review did not cover the rest
+        if not (outcome.failed or outcome.not_sent or over_budget or partial):
             # Only a complete review moves the baseline; otherwise the next push looks at everything
             # again (fingerprints keep it from repeating comments), so no file is left unreviewed.
             await self.store.set_pull_state(self.repo.full_name, pr.number, last_reviewed_head=pr.head_sha)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, select
@@ -78,6 +79,19 @@ async def migrate(engine: AsyncEngine) -> int:
             await step(conn)
             await conn.execute(schema_version.insert().values(version=version, applied_at=utcnow()))
         return len(MIGRATIONS)
+
+
+@asynccontextmanager
+async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A transaction that takes SQLite's write lock at BEGIN, for read-then-write work.
+
+    A deferred SQLite transaction that reads, then writes while another connection holds the lock,
+    fails at once with "database is locked" instead of waiting; IMMEDIATE waits (busy_timeout).
+    """
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(sqlite_immediate=True)
+        async with conn.begin():
+            yield conn
 
 
 def utcnow() -> dt.datetime:

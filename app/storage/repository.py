@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.jobs.models import CloseChecksJob
 from app.jobs.queue import cancel_queued, enqueue
-from app.storage.db import utcnow
+from app.storage.db import utcnow, write_transaction
 from app.storage.tables import deliveries, installations, posted_findings, pull_states, runs
 from app.webhooks.intents import Intent
 
@@ -24,7 +24,7 @@ class Store:
     async def accept_delivery(self, delivery_id: str, event: str, action: str | None, intent: Intent) -> bool:
         """Persist the delivery and its work in ONE transaction; False when it was already seen."""
         try:
-            async with self.engine.begin() as conn:
+            async with write_transaction(self.engine) as conn:
                 await conn.execute(
                     deliveries.insert().values(
                         delivery_id=delivery_id,
@@ -185,7 +185,7 @@ class Store:
 
     async def set_pull_state(self, repo: str, pr_number: int, **values: Any) -> None:
         values["updated_at"] = utcnow()
-        async with self.engine.begin() as conn:
+        async with write_transaction(self.engine) as conn:
             result = await conn.execute(
                 update(pull_states)
                 .where(pull_states.c.repo == repo, pull_states.c.pr_number == pr_number)

@@ -298,11 +298,6 @@ def test_markers_on_github_stop_repeats_when_the_database_is_lost(tmp_path: Path
     assert re.search(r"\d+ repeats? of earlier comments skipped", review["body"]), review["body"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Deduplicator.load reads markers from review comments only, never from review bodies, "
-    "so summary notes repeat once the database is lost",
-)
 def test_summary_notes_do_not_repeat_when_the_database_is_lost(tmp_path: Path) -> None:
     github = FakeGitHub()
     open_pr(github)
@@ -485,11 +480,6 @@ def test_bot_authors_and_wip_titles_are_skipped(
     assert reviews(stack) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ReviewRun.execute returns 'skipped' without completing the queued check run the CheckJob "
-    "created, so skipped PRs show mini-review queued forever",
-)
 def test_a_skipped_review_leaves_no_check_run_queued(stack: Stack) -> None:
     open_pr(stack, draft=True)
     stack.deliver("pull_request", pr_event("opened", H1, draft=True))

@@ -40,16 +40,11 @@ from tests.e2e.test_living_on_pr import (
 from tests.fakes.openai_server import ChunkView, FakeOpenAI, default_brain, finding
 
 MEMBER = "maintainer"
-# One worker task. With more, idle claimers take SQLite's write lock several times a second and a
-# command's review enqueue then fails at once with "database is locked" (a product bug, shown
-# deterministically by test_a_review_command_waits_out_a_briefly_busy_database); its retry comes
-# seconds later, which would make these tests slow and flaky.
-ONE_WORKER: dict[str, Any] = {"MINI_WORKER_CONCURRENCY": 1}
 
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
-    with running_stack(tmp_path, **ONE_WORKER) as s:
+    with running_stack(tmp_path) as s:
         yield s
 
 
@@ -153,7 +148,7 @@ def style_brain(view: ChunkView) -> list[dict[str, Any]]:
 
 
 def test_review_only_risk_posts_only_risk_comments(tmp_path: Path) -> None:
-    with running_stack(tmp_path, model=FakeOpenAI(brain=style_brain), **ONE_WORKER) as stack:
+    with running_stack(tmp_path, model=FakeOpenAI(brain=style_brain)) as stack:
         open_pr(stack, files=[RUN, STYLE])
         command(stack, "/mini review --only risk")
         review = wait_reviews(stack, 1)[0]
@@ -170,13 +165,8 @@ def test_review_only_risk_posts_only_risk_comments(tmp_path: Path) -> None:
         assert new_lines(comments(stack)) == [("app/run.py", 5), ("app/style.py", 2)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a `--only` review advances last_reviewed_head, so later incremental reviews never look "
-    "for the other categories in the code it covered",
-)
 def test_an_only_review_does_not_hide_other_categories_from_later_reviews(tmp_path: Path) -> None:
-    with running_stack(tmp_path, model=FakeOpenAI(brain=style_brain), **ONE_WORKER) as stack:
+    with running_stack(tmp_path, model=FakeOpenAI(brain=style_brain)) as stack:
         open_pr(stack, files=[RUN, STYLE])
         command(stack, "/mini review --only risk")
         wait_reviews(stack, 1)
@@ -294,11 +284,6 @@ def _reaction_posts(stack: Stack) -> int:
     return sum(1 for r in stack.github.requests if r.method == "POST" and r.path.endswith("/reactions"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers.enqueue_review reads, then writes, in a deferred SQLite transaction: with another "
-    "writer holding the lock, WAL fails the upgrade at once ('database is locked') instead of waiting",
-)
 def test_a_review_command_waits_out_a_briefly_busy_database(stack: Stack, tmp_path: Path) -> None:
     open_pr(stack)
     # The command's own PR lookup is rate limited for 1 s: a window between the command being claimed
