@@ -4,26 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-
-class RepoTarget(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    owner: str
-    name: str
-    installation_id: int
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.owner}/{self.name}"
+from app.github.models import RepoRef
 
 
 class ReviewJob(BaseModel):
     """Review a PR at its newest head (the head seen at enqueue time is only a hint)."""
 
     kind: Literal["review"] = "review"
-    repo: RepoTarget
+    repo: RepoRef
     number: int
     head_sha: str
     trigger: str  # e.g. "pull_request.opened", "command:review", "check_run.rerequested"
@@ -63,7 +53,7 @@ class CheckJob(BaseModel):
     """Create the PR head's check run in state `queued` as soon as its review is queued."""
 
     kind: Literal["check"] = "check"
-    repo: RepoTarget
+    repo: RepoRef
     number: int
     head_sha: str
 
@@ -72,7 +62,7 @@ class CloseChecksJob(BaseModel):
     """Complete check runs whose queued reviews were cancelled (the PR was closed)."""
 
     kind: Literal["close_checks"] = "close_checks"
-    repo: RepoTarget
+    repo: RepoRef
     check_run_ids: list[int]
 
 
@@ -80,7 +70,7 @@ class CommandJob(BaseModel):
     """A slash command from a PR conversation comment, checked and acted on by the worker."""
 
     kind: Literal["command"] = "command"
-    repo: RepoTarget
+    repo: RepoRef
     number: int
     comment_id: int
     body: str
@@ -89,5 +79,5 @@ class CommandJob(BaseModel):
     author_association: str = "NONE"
 
 
-def pr_key(repo: RepoTarget, number: int) -> str:
+def pr_key(repo: RepoRef, number: int) -> str:
     return f"{repo.full_name}#{number}"

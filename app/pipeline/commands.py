@@ -38,7 +38,7 @@ async def _may_command(api: GitHubPort, repo: RepoRef, job: CommandJob) -> bool:
 async def handle_command(
     job: CommandJob, *, api: GitHubPort, store: Store, settings: Settings, enqueue_review: EnqueueReview
 ) -> None:
-    repo = RepoRef(owner=job.repo.owner, name=job.repo.name, installation_id=job.repo.installation_id)
+    repo = job.repo
     commands = parse_commands(job.body)
     if not commands or is_bot(job.author, job.author_type):
         return

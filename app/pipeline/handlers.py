@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.github.models import RepoRef
 from app.jobs.models import CheckJob, CloseChecksJob, CommandJob, ReviewJob, pr_key
 from app.jobs.queue import ClaimedJob, enqueue
 from app.jobs.worker import Handler
@@ -50,7 +49,7 @@ def build_handlers(services: Services) -> dict[str, Handler]:
         if pending is None or pending.head_sha != job.head_sha:
             return  # that head's review already started, or a newer push replaced it
         api = await services.github.for_installation(job.repo.installation_id)
-        repo = RepoRef(owner=job.repo.owner, name=job.repo.name, installation_id=job.repo.installation_id)
+        repo = job.repo
         # The run id is chosen now so the queued check run already links to the page of its run.
         run_id = new_run_id()
         url = services.settings.run_url(run_id)
@@ -63,7 +62,7 @@ def build_handlers(services: Services) -> dict[str, Handler]:
     async def close_checks(claimed: ClaimedJob) -> None:
         job = CloseChecksJob.model_validate(claimed.payload)
         api = await services.github.for_installation(job.repo.installation_id)
-        repo = RepoRef(owner=job.repo.owner, name=job.repo.name, installation_id=job.repo.installation_id)
+        repo = job.repo
         await close_check_runs(
             api,
             repo,

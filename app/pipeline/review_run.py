@@ -14,7 +14,7 @@ from app.diff.filters import SkipReason
 from app.diff.plan import ReviewPlan, plan_review
 from app.diff.render import render_chunk
 from app.errors import MiniReviewError, RetryableError
-from app.github.models import CheckRunConclusion, PullRequestInfo, RepoRef
+from app.github.models import CheckRunConclusion, PullRequestInfo
 from app.jobs.models import ReviewJob
 from app.pipeline.checks import SUPERSEDED, CheckRunReporter, close_check_runs
 from app.pipeline.dedup import Deduplicator
@@ -71,9 +71,7 @@ class ReviewRun:
         self.model = model
         self.settings = settings
         self.final_attempt = final_attempt
-        self.repo = RepoRef(
-            owner=job.repo.owner, name=job.repo.name, installation_id=job.repo.installation_id
-        )
+        self.repo = job.repo
         self.run_id = job.run_id or new_run_id()
         self.record = RunRecord()
         self.started = time.monotonic()

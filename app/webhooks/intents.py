@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.commands.parse import parse_commands
-from app.jobs.models import CheckJob, CommandJob, RepoTarget, ReviewJob, pr_key
+from app.github.models import RepoRef
+from app.jobs.models import CheckJob, CommandJob, ReviewJob, pr_key
 from app.webhooks.events import (
     CheckRunEvent,
     InstallationEvent,
@@ -44,14 +45,14 @@ class Intent:
     installation_id: int | None = None
     work: list[QueuedWork] = field(default_factory=list)
     cancel_key: str | None = None
-    cancel_repo: RepoTarget | None = None
+    cancel_repo: RepoRef | None = None
     installation: InstallationEvent | None = None
 
 
-def _target(repository: Repository, installation: InstallationRef | None) -> RepoTarget | None:
+def _target(repository: Repository, installation: InstallationRef | None) -> RepoRef | None:
     if installation is None:
         return None
-    return RepoTarget(owner=repository.owner.login, name=repository.name, installation_id=installation.id)
+    return RepoRef(owner=repository.owner.login, name=repository.name, installation_id=installation.id)
 
 
 def _looks_like_bot(login: str, user_type: str | None) -> bool:

@@ -6,10 +6,11 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.jobs.models import RepoTarget, ReviewJob, pr_key
+from app.github.models import RepoRef
+from app.jobs.models import ReviewJob, pr_key
 from app.jobs.queue import JobQueue, enqueue
 
-REPO = RepoTarget(owner="o", name="r", installation_id=1)
+REPO = RepoRef(owner="o", name="r", installation_id=1)
 
 
 def review(head: str, number: int = 1, **kw: object) -> dict[str, object]:
