@@ -17,6 +17,8 @@ import pytest
 
 from tests.conftest import webhook_payload
 from tests.e2e.harness import Stack, running_stack, running_stack_on, wait_for
+from tests.e2e.test_backbone import APP_PATCH
+from tests.e2e.test_backbone import UTIL_PATCH as BACKBONE_UTIL_PATCH
 from tests.fakes.github import FakeGitHub
 
 OWNER, NAME, NUMBER, INSTALLATION = "Codertocat", "Hello-World", 2, 1
@@ -25,20 +27,8 @@ BASE = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e"
 H2, H3, H4 = ("2" * 40, "3" * 40, "4" * 40)
 BASE_REF = "master"
 PUBLIC = "http://mini-review.test"
+RUN_PATCH, UTIL_PATCH = APP_PATCH, BACKBONE_UTIL_PATCH  # the backbone PR's two files
 
-RUN_PATCH = "\n".join(
-    [
-        "@@ -1,4 +1,7 @@",
-        " import os",
-        "+import subprocess",
-        " ",
-        " def run(cmd):",
-        "-    return os.system(cmd)",
-        "+    # BUG: shell injection through cmd",
-        "+    return subprocess.call(cmd, shell=True)",
-        "+",
-    ]
-)
 # The same change after a rebase that added imports above it: the BUG line moved from 5 to 7.
 RUN_PATCH_SHIFTED = "\n".join(
     [
@@ -53,15 +43,6 @@ RUN_PATCH_SHIFTED = "\n".join(
         "+    # BUG: shell injection through cmd",
         "+    return subprocess.call(cmd, shell=True)",
         "+",
-    ]
-)
-UTIL_PATCH = "\n".join(
-    [
-        "@@ -10,3 +10,4 @@ def helper():",
-        "     a = 1",
-        "+    b = 2  # TODO: name this",
-        "     c = 3",
-        "     d = 4",
     ]
 )
 EXTRA_PATCH = "\n".join(
