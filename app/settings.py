@@ -41,6 +41,16 @@ class Settings(BaseSettings):
         default=0.075, ge=0, validation_alias="MINI_PRICE_CACHED_INPUT_PER_M"
     )
     price_output_per_m: float = Field(default=4.50, ge=0, validation_alias="MINI_PRICE_OUTPUT_PER_M")
+    # The flagship's prices, for the cost of escalation re-checks (set them to your gateway's).
+    escalation_price_input_per_m: float = Field(
+        default=2.50, ge=0, validation_alias="ESCALATION_PRICE_INPUT_PER_M"
+    )
+    escalation_price_cached_input_per_m: float = Field(
+        default=0.25, ge=0, validation_alias="ESCALATION_PRICE_CACHED_INPUT_PER_M"
+    )
+    escalation_price_output_per_m: float = Field(
+        default=15.00, ge=0, validation_alias="ESCALATION_PRICE_OUTPUT_PER_M"
+    )
 
     chunk_tokens: int = Field(default=12_000, ge=500, validation_alias="MINI_CHUNK_TOKENS")
     max_chunks_per_pr: int | None = Field(default=200, ge=1, validation_alias="MINI_MAX_CHUNKS_PER_PR")

@@ -308,6 +308,11 @@ class ReviewRun:
                 cached_input_per_m=s.price_cached_input_per_m,
                 output_per_m=s.price_output_per_m,
             ),
+            escalation_prices=Prices(
+                input_per_m=s.escalation_price_input_per_m,
+                cached_input_per_m=s.escalation_price_cached_input_per_m,
+                output_per_m=s.escalation_price_output_per_m,
+            ),
         )
 
     def _keep_categories(self, findings: list[Finding], cfg: RepoConfig) -> list[Finding]:
