@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 
@@ -37,6 +37,9 @@ async def enqueue(
     now = utcnow()
     run_after = now + dt.timedelta(seconds=delay_s)
     if kind == "review":
+        if conn.dialect.name == "postgresql":
+            # Two web processes taking pushes for one PR at once must merge, not queue two reviews.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
         row = (
             await conn.execute(
                 select(jobs.c.id, jobs.c.payload)

@@ -121,3 +121,17 @@ async def test_check_runs_follow_the_newest_head(engine: AsyncEngine) -> None:
     assert payload.head_sha == "b2" and payload.check_run_id == 13 and payload.stale_check_run_ids == [11]
     assert payload.run_id == "run-b"
     assert payload.all_check_run_ids() == [11, 13]
+
+
+async def test_concurrent_pushes_for_one_pr_merge_into_one_queued_review(engine: AsyncEngine) -> None:
+    from app.storage.db import write_transaction
+
+    async def push(head: str) -> int:
+        async with write_transaction(engine) as conn:
+            return await enqueue(conn, kind="review", key=pr_key(REPO, 1), payload=review(head))
+
+    ids = await asyncio.gather(*(push(f"h{n}") for n in range(8)))
+    assert len(set(ids)) == 1
+    queue = JobQueue(engine)
+    job = await queue.claim("w")
+    assert job is not None and await queue.claim("w") is None
