@@ -11,7 +11,7 @@ from typing import Any
 from app.config.policy import PullFacts, auto_review_decision, path_instructions_for
 from app.config.repo_config import RepoConfig
 from app.diff.filters import SkipReason
-from app.diff.plan import ReviewPlan, plan_review
+from app.diff.plan import plan_review
 from app.diff.render import render_chunk
 from app.errors import MiniReviewError, RetryableError
 from app.github.models import CheckRunConclusion, PullRequestInfo
@@ -22,12 +22,14 @@ from app.pipeline.files import load_pull_diff, to_file_diff
 from app.pipeline.ports import GitHubPort
 from app.pipeline.posting import comment_fits, post_review
 from app.pipeline.repo_settings import load_repo_config, server_defaults
-from app.publish.markdown import ReviewSummary, comment_body, review_failed, split_body, summary_body
-from app.publish.placement import Placement, place_findings, to_review_comment
+from app.pipeline.summary import SummaryInputs, build_summary, check_conclusion, check_title, finding_rows
+from app.publish.markdown import comment_body, review_failed, split_body, summary_body
+from app.publish.placement import place_findings, to_review_comment
 from app.review.findings import Category, Finding, Severity
 from app.review.llm import ModelClient
 from app.review.prompts import PrContext
-from app.review.reviewer import ReviewerConfig, ReviewOutcome, review_chunks
+from app.review.redact import is_secret_finding
+from app.review.reviewer import ReviewerConfig, review_chunks
 from app.review.signal import merge_duplicates, select_inline
 from app.review.usage import Prices
 from app.settings import Settings
@@ -227,9 +229,28 @@ class ReviewRun:
             await checks.finish("neutral", "Superseded", f"New commits arrived ({latest.head_sha[:7]}).")
             return await self._finish("superseded", error=f"head moved to {latest.head_sha} before posting")
 
-        summary = self._summary(
-            pr, plan, outcome, placement, summarised, fresh, dedup, merged, config_errors, diff
+        file_notes, pr_notes = dedup.fresh_notes(placement, summarised)
+        summary = build_summary(
+            SummaryInputs(
+                pr=pr,
+                plan=plan,
+                outcome=outcome,
+                placement=placement,
+                summarised=summarised,
+                posted=[p for p, _ in fresh],
+                file_notes=file_notes,
+                pr_notes=pr_notes,
+                duplicates=dedup.duplicates + merged,
+                note_prints=[fp for fp, _ in dedup.new_note_prints],
+                notices=[f"Repository configuration problem: {e}" for e in config_errors] + diff.notices,
+                incremental_since=diff.since if diff.mode == "incremental" else None,
+                files_total=len(diff.pr_files),
+                duration_s=time.monotonic() - self.started,
+                run_url=self.run_url,
+            )
         )
+        self.record.skipped = [{"path": p, "reason": r, "lines": n} for p, r, n in summary.skipped]
+        self.record.failed_chunks = [{"chunk": name, "error": err} for name, err in summary.failed_chunks]
         every_chunk_failed = bool(plan.chunks) and len(outcome.failed) == len(plan.chunks)
         if every_chunk_failed:
             reason = outcome.failed[0].error if outcome.failed else "unknown"
@@ -264,10 +285,10 @@ class ReviewRun:
             # Only a complete review moves the baseline; otherwise the next push looks at everything
             # again (fingerprints keep it from repeating comments), so no file is left unreviewed.
             await self.store.set_pull_state(self.repo.full_name, pr.number, last_reviewed_head=pr.head_sha)
-        self._record_findings(placement, fresh, summarised, outcome)
-        conclusion = _conclusion(cfg, findings, every_chunk_failed)
+        self.record.findings = finding_rows(placement, [p for p, _ in fresh], summarised)
+        conclusion = check_conclusion(cfg, findings, failed=every_chunk_failed)
         await checks.finish(
-            conclusion, _check_title(summary, every_chunk_failed), summary_body(summary)[:60_000]
+            conclusion, check_title(summary, failed=every_chunk_failed), summary_body(summary)[:60_000]
         )
         return await self._finish(
             "posted" if not every_chunk_failed else "failed",
@@ -320,90 +341,7 @@ class ReviewRun:
         if self.job.only is not None:
             enabled &= {Category(c) for c in self.job.only}
         # Secret findings are the app's own safety net: always kept.
-        return [f for f in findings if f.category in enabled or _is_secret_finding(f)]
-
-    def _summary(
-        self,
-        pr: PullRequestInfo,
-        plan: ReviewPlan,
-        outcome: ReviewOutcome,
-        placement: Placement,
-        summarised: list[Finding],
-        fresh: list[tuple[Any, str]],
-        dedup: Deduplicator,
-        merged: int,
-        config_errors: list[str],
-        diff: Any,
-    ) -> ReviewSummary:
-        skipped = [
-            (s.path, s.reason.describe() + (f" ({s.detail})" if s.detail else ""), s.changed_lines)
-            for s in plan.skipped
-        ]
-        skipped += [(c.path, f"not sent: {c.error}", 0) for c in outcome.not_sent]
-        self.record.skipped = [{"path": p, "reason": r, "lines": n} for p, r, n in skipped]
-        failed = [(f"{c.path} (part {c.part}/{c.parts})", c.error) for c in outcome.failed]
-        self.record.failed_chunks = [{"chunk": name, "error": err} for name, err in failed]
-        file_notes, pr_notes = dedup.fresh_notes(placement, summarised)
-        counted = (
-            [p.finding for p, _ in fresh] + [n.finding for n in file_notes] + [n.finding for n in pr_notes]
-        )
-        counts = {c.value: sum(1 for f in counted if f.category is c) for c in Category}
-        severities = {s.value: sum(1 for f in counted if f.severity is s) for s in Severity}
-        reviewed_paths = {c.path for c in plan.chunks}
-        notices = [f"Repository configuration problem: {e}" for e in config_errors]
-        notices += diff.notices
-        if outcome.not_sent:
-            notices.append(
-                f"Per-PR budget reached: {len(outcome.not_sent)} chunk(s) were not sent to the model."
-            )
-        if diff.mode == "incremental":
-            notices.append(f"Incremental review of the changes since {diff.since[:7]}.")
-        usage = outcome.usage + outcome.escalation_usage  # the cost below includes the flagship calls
-        return ReviewSummary(
-            head_sha=pr.head_sha,
-            files_reviewed=len(reviewed_paths),
-            files_total=len(diff.pr_files),
-            lines_total=plan.lines_total,
-            lines_sent=plan.lines_sent,
-            skipped=skipped,
-            failed_chunks=failed,
-            counts=counts,
-            severity_counts=severities,
-            file_notes=file_notes,
-            pr_notes=pr_notes,
-            inline_count=len(fresh),
-            suppressed_count=len(summarised),
-            duplicates_skipped=dedup.duplicates + merged,
-            dropped_count=len(placement.dropped) + outcome.dropped_foreign_path,
-            prompt_tokens=usage.prompt_tokens,
-            cached_tokens=usage.cached_tokens,
-            completion_tokens=usage.completion_tokens,
-            reasoning_tokens=usage.reasoning_tokens,
-            cost_usd=outcome.cost_usd,
-            duration_s=time.monotonic() - self.started,
-            run_url=self.run_url,
-            notices=notices,
-            fingerprints=[fp for fp, _ in dedup.new_note_prints],
-        )
-
-    def _record_findings(
-        self,
-        placement: Placement,
-        fresh: list[tuple[Any, str]],
-        summarised: list[Finding],
-        outcome: ReviewOutcome,
-    ) -> None:
-        posted = {id(p.finding) for p, _ in fresh}
-        rows: list[dict[str, Any]] = []
-        for placed in placement.inline:
-            outcome_text = "inline comment" if id(placed.finding) in posted else "already posted earlier"
-            rows.append(_finding_row(placed.finding, outcome_text, line=placed.line))
-        rows += [_finding_row(n.finding, f"summary: {n.reason}") for n in placement.file_notes]
-        rows += [_finding_row(n.finding, f"summary: {n.reason}") for n in placement.pr_notes]
-        rows += [_finding_row(f, f"dropped: {why}") for f, why in placement.dropped]
-        rows += [_finding_row(f, "summary: below thresholds or over the inline cap") for f in summarised]
-        self.record.findings = rows
-        _ = outcome
+        return [f for f in findings if f.category in enabled or is_secret_finding(f)]
 
     async def _finish(self, status: str, *, error: str | None = None, **values: Any) -> str:
         self.record.timings["total"] = round(time.monotonic() - self.started, 4)
@@ -419,40 +357,3 @@ class ReviewRun:
             **values,
         )
         return status
-
-
-def _finding_row(finding: Finding, outcome: str, *, line: int | None = None) -> dict[str, Any]:
-    return {
-        "path": finding.path,
-        "line": line if line is not None else finding.line,
-        "category": finding.category.value,
-        "severity": finding.severity.value,
-        "confidence": finding.confidence,
-        "title": finding.title,
-        "body": finding.body,
-        "outcome": outcome,
-    }
-
-
-def _is_secret_finding(finding: Finding) -> bool:
-    return finding.category is Category.RISK and finding.title.lower().startswith("a secret appears")
-
-
-def _conclusion(cfg: RepoConfig, findings: list[Finding], failed: bool) -> CheckRunConclusion:
-    if failed:
-        return "neutral"
-    if cfg.fail_on is not None:
-        bar = Severity(cfg.fail_on).rank
-        if any(f.severity.rank >= bar for f in findings):
-            return "failure"
-    return "success" if not findings else "neutral"
-
-
-def _check_title(summary: ReviewSummary, failed: bool) -> str:
-    if failed:
-        return "Review failed: the model could not review any chunk"
-    total = sum(summary.counts.values())
-    if total == 0:
-        return "No findings"
-    parts = [f"{n} {name}" for name, n in summary.counts.items() if n]
-    return f"{total} finding{'s' if total != 1 else ''}: " + ", ".join(parts)

@@ -20,6 +20,14 @@ from app.review.findings import Category, Finding, Severity
 ENTROPY_THRESHOLD: Final = 3.0  # bits per character; random 12+ char tokens score well above it
 MIN_SECRET_LENGTH: Final = 12
 
+SECRET_TITLE = "A secret appears to be committed"
+
+
+def is_secret_finding(finding: Finding) -> bool:
+    """True for the warnings this module raises itself (they need no model and are always kept)."""
+    return finding.category is Category.RISK and finding.title == SECRET_TITLE
+
+
 _KEY_BEGIN = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 _KEY_END = re.compile(r"-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 _KEY_BLOCK = re.compile(
@@ -217,7 +225,7 @@ def secret_finding(path: str, line: DiffLine, kinds: Iterable[str]) -> Finding:
         side="new",
         line=line.new_no,
         quote="",  # empty on purpose: placement must trust the number, and the text is the secret
-        title="A secret appears to be committed",
+        title=SECRET_TITLE,
         body=(
             f"This line appears to contain {labels}. Treat it as leaked: revoke or rotate it now, remove it "
             "from the git history (for example with git filter-repo), and load it at runtime from a secret "
