@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 
+import pytest
+
 from tests.conftest import CORPUS, webhook_payload
-from tests.e2e.harness import Stack, wait_for
+from tests.e2e.harness import OPENAI_KEY, WEBHOOK_SECRET, Stack, wait_for
 
 OWNER, NAME, NUMBER, INSTALLATION = "Codertocat", "Hello-World", 2, 1
 HEAD = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
@@ -117,3 +120,17 @@ def test_bad_bodies_ping_and_unhandled_events(stack: Stack) -> None:
     assert stack.deliver("ping", ping).status_code == 200
     assert stack.deliver("star", {"action": "created"}).status_code == 200
     assert stack.client.get(f"{stack.url}/healthz").status_code == 200
+
+
+def test_secrets_never_reach_the_logs(stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    open_pr(stack)
+    payload = webhook_payload("pull_request.opened.payload.json")
+    assert stack.deliver("pull_request", payload).status_code == 202
+    assert stack.deliver("pull_request", payload, secret="wrong").status_code == 401
+    wait_for(lambda: stack.github.reviews(OWNER, NAME, NUMBER), what="a posted review")
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert "review queued" in logged  # the capture works
+    key_body = stack.github.private_key_pem.splitlines()[1]
+    for secret in (WEBHOOK_SECRET, OPENAI_KEY, key_body, "ghs_"):
+        assert secret not in logged
