@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
+import logging
 from dataclasses import dataclass, field
 
 import openai
@@ -15,6 +19,9 @@ from app.settings import Settings
 from app.storage.db import create_engine, migrate
 from app.storage.repository import Store
 
+log = logging.getLogger(__name__)
+PRUNE_EVERY_S = 6 * 3600
+
 
 @dataclass
 class Services:
@@ -25,10 +32,19 @@ class Services:
     model: ModelClient
     openai_client: openai.AsyncOpenAI
     worker: Worker | None = field(default=None)
+    _upkeep: asyncio.Task[None] | None = field(default=None)
 
     @property
     def database_kind(self) -> str:
         return self.store.engine.dialect.name
+
+    async def prune(self) -> None:
+        """Drop finished jobs and old deliveries (runs stay: they are the history users look at)."""
+        age = dt.timedelta(days=self.settings.retention_days)
+        jobs = await self.queue.prune(age)
+        deliveries = await self.store.prune_deliveries(age)
+        if jobs or deliveries:
+            log.info("pruned %d finished jobs and %d deliveries older than %s", jobs, deliveries, age)
 
     def start_worker(self) -> None:
         if self.worker is None:
@@ -39,8 +55,22 @@ class Services:
                 lease_s=self.settings.job_lease_s,
             )
             self.worker.start()
+            self._upkeep = asyncio.create_task(self._prune_periodically())
+
+    async def _prune_periodically(self) -> None:
+        while True:
+            try:
+                await self.prune()
+            except Exception:  # noqa: BLE001 - housekeeping must never take the worker down
+                log.exception("pruning old jobs failed")
+            await asyncio.sleep(PRUNE_EVERY_S)
 
     async def close(self) -> None:
+        if self._upkeep is not None:
+            self._upkeep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._upkeep
+            self._upkeep = None
         if self.worker is not None:
             await self.worker.stop()
             self.worker = None

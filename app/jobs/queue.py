@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, select, text, update
+from sqlalchemy import and_, delete, exists, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 
@@ -212,6 +212,17 @@ class JobQueue:
                 update(jobs)
                 .where(jobs.c.pr_key == key, jobs.c.status == "queued")
                 .values(status="cancelled", updated_at=utcnow())
+            )
+            return int(result.rowcount)
+
+    async def prune(self, older_than: dt.timedelta) -> int:
+        """Delete finished jobs (done, failed, cancelled) last touched before `older_than` ago."""
+        cutoff = utcnow() - older_than
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                delete(jobs).where(
+                    jobs.c.status.in_(("done", "failed", "cancelled")), jobs.c.updated_at < cutoff
+                )
             )
             return int(result.rowcount)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -86,6 +87,14 @@ class Store:
             await conn.execute(installations.insert().values(id=inst_id, **values))
         else:
             await conn.execute(update(installations).where(installations.c.id == inst_id).values(**values))
+
+    async def prune_deliveries(self, older_than: dt.timedelta) -> int:
+        """Forget deliveries older than GitHub's redelivery window needs (it offers the last 3 days)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                delete(deliveries).where(deliveries.c.received_at < utcnow() - older_than)
+            )
+            return int(result.rowcount)
 
     async def delivery_count(self) -> int:
         from sqlalchemy import func

@@ -135,3 +135,23 @@ async def test_concurrent_pushes_for_one_pr_merge_into_one_queued_review(engine:
     queue = JobQueue(engine)
     job = await queue.claim("w")
     assert job is not None and await queue.claim("w") is None
+
+
+async def test_prune_drops_only_old_finished_jobs(engine: AsyncEngine) -> None:
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from app.storage.tables import jobs
+
+    queue = JobQueue(engine)
+    await put(engine, review("a1"))
+    await put(engine, review("x", number=2), number=2)
+    done = await queue.claim("w")
+    assert done is not None
+    await queue.complete(done.id)
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
+    async with engine.begin() as conn:  # every job was last touched 40 days ago
+        await conn.execute(update(jobs).values(updated_at=long_ago))
+    assert await queue.prune(dt.timedelta(days=30)) == 1  # the queued one stays, however old
+    assert (await queue.counts()) == {"queued": 1}
