@@ -205,16 +205,6 @@ class JobQueue:
         async with self._engine.begin() as conn:
             await conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
 
-    async def cancel_pr(self, key: str) -> int:
-        """Cancel the PR's queued jobs (a running one notices through the PR state and stops posting)."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(jobs)
-                .where(jobs.c.pr_key == key, jobs.c.status == "queued")
-                .values(status="cancelled", updated_at=utcnow())
-            )
-            return int(result.rowcount)
-
     async def prune(self, older_than: dt.timedelta) -> int:
         """Delete finished jobs (done, failed, cancelled) last touched before `older_than` ago."""
         cutoff = utcnow() - older_than

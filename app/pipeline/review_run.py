@@ -110,7 +110,8 @@ class ReviewRun:
             return await self._finish("cancelled", error="the pull request is closed")
         config = await load_repo_config(self.api, self.repo, pr.base_ref, server_defaults(self.settings))
         t = self._lap("load_config", t)
-        skip_reason = await self._skip_reason(pr, config.config)
+        state = await self.store.pull_state(self.repo.full_name, pr.number)
+        skip_reason = self._skip_reason(pr, config.config, paused=bool(state["paused"]))
         if skip_reason is not None:
             log.info(
                 "run %s: %s#%s not reviewed: %s", self.run_id, self.repo.full_name, pr.number, skip_reason
@@ -123,7 +124,9 @@ class ReviewRun:
         await checks.start()
         await self.store.update_run(self.run_id, check_run_id=checks.check_run_id)
         try:
-            return await self._review(pr, config.config, config.errors, checks, t)
+            return await self._review(
+                pr, config.config, config.errors, checks, t, state["last_reviewed_head"]
+            )
         except MiniReviewError as exc:
             retrying = isinstance(exc, RetryableError) and not self.final_attempt
             await checks.fail(str(exc), retrying=retrying)
@@ -143,14 +146,13 @@ class ReviewRun:
                 conclusion=conclusion,
             )
 
-    async def _skip_reason(self, pr: PullRequestInfo, cfg: RepoConfig) -> str | None:
-        state = await self.store.pull_state(self.repo.full_name, pr.number)
+    def _skip_reason(self, pr: PullRequestInfo, cfg: RepoConfig, *, paused: bool) -> str | None:
         automatic = self.job.trigger.startswith(AUTOMATIC_TRIGGERS)
         if not cfg.enabled:
             return "mini-review is disabled for this repository (enabled: false)"
         if not automatic:
             return None
-        if state["paused"]:
+        if paused:
             return "automatic reviews are paused on this PR (/mini resume restarts them)"
         allowed, reason = auto_review_decision(
             PullFacts(
@@ -172,15 +174,13 @@ class ReviewRun:
         config_errors: list[str],
         checks: CheckRunReporter,
         t: float,
+        last_reviewed_head: str | None,
     ) -> str:
-        state = await self.store.pull_state(self.repo.full_name, pr.number)
         diff = await load_pull_diff(
             self.api,
             self.repo,
             pr,
-            last_reviewed_head=None
-            if (self.job.full or not cfg.incremental)
-            else state["last_reviewed_head"],
+            last_reviewed_head=None if (self.job.full or not cfg.incremental) else last_reviewed_head,
         )
         t = self._lap("fetch_files", t)
         plan = plan_review(

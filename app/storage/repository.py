@@ -203,7 +203,3 @@ class Store:
             if result.rowcount == 0:
                 values.setdefault("paused", False)
                 await conn.execute(pull_states.insert().values(repo=repo, pr_number=pr_number, **values))
-
-    async def list_installations(self) -> list[dict[str, Any]]:
-        async with self.engine.connect() as conn:
-            return [dict(r) for r in (await conn.execute(select(installations))).mappings()]

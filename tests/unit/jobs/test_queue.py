@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.github.models import RepoRef
 from app.jobs.models import ReviewJob, pr_key
-from app.jobs.queue import JobQueue, enqueue
+from app.jobs.queue import JobQueue, cancel_queued, enqueue
 
 REPO = RepoRef(owner="o", name="r", installation_id=1)
 
@@ -84,10 +84,12 @@ async def test_fail_requeues_then_gives_up(engine: AsyncEngine) -> None:
     assert (await queue.counts()).get("failed") == 1
 
 
-async def test_cancel_pr_drops_queued_work(engine: AsyncEngine) -> None:
+async def test_cancel_queued_drops_queued_work(engine: AsyncEngine) -> None:
     queue = JobQueue(engine)
     await put(engine, review("a1"))
-    assert await queue.cancel_pr("o/r#1") == 1
+    async with engine.begin() as conn:
+        (cancelled,) = await cancel_queued(conn, "o/r#1")
+    assert cancelled.head_sha == "a1"
     assert await queue.claim("w") is None
 
 
