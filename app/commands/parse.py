@@ -37,6 +37,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from app.product import COMMAND_PREFIX
 from app.review.findings import Category
 
 
@@ -67,7 +68,7 @@ class UnknownCommand:
 
 ParsedCommand = Command | UnknownCommand
 
-PREFIX = "/mini"
+PREFIX = COMMAND_PREFIX
 _REVIEWS = frozenset({CommandName.REVIEW, CommandName.FULL_REVIEW})
 _TOGGLES = frozenset({CommandName.PAUSE, CommandName.RESUME})
 _CATEGORY_VALUES = frozenset(c.value for c in Category)
@@ -76,7 +77,7 @@ _MAX_TEXT = 200  # UnknownCommand.text is echoed in replies; keep it short
 _MAX_WORD = 40
 
 # The command line: up to 3 spaces, `/mini`, then whitespace or end of line.
-_COMMAND_LINE = re.compile(r"^ {0,3}/mini(?=\s|$)(?P<rest>.*)$", re.IGNORECASE)
+_COMMAND_LINE = re.compile(rf"^ {{0,3}}{re.escape(PREFIX)}(?=\s|$)(?P<rest>.*)$", re.IGNORECASE)
 # List markers a fence or quote may follow inside a list item: `-`, `*`, `+`, `1.`, `1)`.
 _LIST_MARKER = re.compile(r"(?:[-*+]|\d{1,9}[.)])(?: +|$)")
 _FENCE_OPEN = re.compile(r"(?P<fence>`{3,}|~{3,})(?P<info>.*)$")

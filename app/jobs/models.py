@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from app.github.models import RepoRef
+
+
+class JobKind(StrEnum):
+    """What a queued job does; the worker has one handler per kind."""
+
+    REVIEW = "review"
+    COMMAND = "command"
+    CHECK = "check"
+    CLOSE_CHECKS = "close_checks"
 
 
 class ReviewJob(BaseModel):

@@ -1,20 +1,49 @@
-"""Reads and writes the app does, one method per question: the only module that writes SQL for them."""
+"""Reads and writes the app does, one method per question: the only module that writes SQL for them.
+
+Storage knows its tables and models only; what a delivery *means* (jobs to enqueue or cancel) is
+decided on the intake side (`app.webhooks.intake`), which calls the connection-level writers here
+inside its own transaction.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.jobs.models import CloseChecksJob
-from app.jobs.queue import cancel_queued, enqueue
 from app.storage.db import utcnow, write_transaction
+from app.storage.models import Delivery, InstallationChange, PullState, Run, RunStatus, RunUpdate
 from app.storage.tables import deliveries, installations, posted_findings, pull_states, runs
-from app.webhooks.intents import Intent
+
+
+async def insert_delivery(conn: AsyncConnection, delivery: Delivery) -> None:
+    """Record a delivery in the caller's transaction; raises IntegrityError when it was already seen."""
+    values = delivery.model_dump()
+    values["outcome"] = delivery.outcome[:256]
+    await conn.execute(deliveries.insert().values(**values, received_at=utcnow()))
+
+
+async def record_installation(conn: AsyncConnection, change: InstallationChange) -> None:
+    """Create or update an installation's row (in the caller's transaction)."""
+    current = (
+        await conn.execute(select(installations.c.repositories).where(installations.c.id == change.id))
+    ).first()
+    repos = set(current[0] or []) if current is not None else set()
+    if change.repositories is not None:
+        repos = set(change.repositories)
+    repos = (repos | set(change.added)) - set(change.removed)
+    values = {
+        "account": change.account,
+        "repositories": sorted(repos),
+        "active": change.active,
+        "updated_at": utcnow(),
+    }
+    if current is None:
+        await conn.execute(installations.insert().values(id=change.id, **values))
+    else:
+        await conn.execute(update(installations).where(installations.c.id == change.id).values(**values))
 
 
 class Store:
@@ -22,72 +51,6 @@ class Store:
         self.engine = engine
 
     # -- deliveries ------------------------------------------------------------------------------
-    async def accept_delivery(self, delivery_id: str, event: str, action: str | None, intent: Intent) -> bool:
-        """Persist the delivery and its work in ONE transaction; False when it was already seen."""
-        try:
-            async with write_transaction(self.engine) as conn:
-                await conn.execute(
-                    deliveries.insert().values(
-                        delivery_id=delivery_id,
-                        event=event,
-                        action=action,
-                        repo=intent.repo,
-                        pr_number=intent.pr_number,
-                        head_sha=intent.head_sha,
-                        installation_id=intent.installation_id,
-                        outcome=intent.outcome[:256],
-                        received_at=utcnow(),
-                    )
-                )
-                for work in intent.work:
-                    await enqueue(
-                        conn, kind=work.kind, key=work.key, payload=work.payload, delay_s=work.delay_s
-                    )
-                if intent.cancel_key is not None and intent.cancel_repo is not None:
-                    cancelled = await cancel_queued(conn, intent.cancel_key)
-                    ids = [i for job in cancelled for i in job.all_check_run_ids()]
-                    if ids:
-                        # Their check runs sit in "queued" on GitHub: a job completes them.
-                        close = CloseChecksJob(repo=intent.cancel_repo, check_run_ids=ids)
-                        await enqueue(
-                            conn,
-                            kind="close_checks",
-                            key=intent.cancel_key,
-                            payload=close.model_dump(mode="json"),
-                        )
-                if intent.installation is not None:
-                    await self._record_installation(conn, intent)
-        except IntegrityError:
-            return False
-        return True
-
-    async def _record_installation(self, conn: Any, intent: Intent) -> None:
-        event = intent.installation
-        assert event is not None
-        inst_id = event.installation.id
-        current = (
-            await conn.execute(select(installations.c.repositories).where(installations.c.id == inst_id))
-        ).scalar_one_or_none()
-        repos = set(current or [])
-        if event.repositories is not None:
-            repos = {r.full_name for r in event.repositories}
-        repos |= {r.full_name for r in event.repositories_added or []}
-        repos -= {r.full_name for r in event.repositories_removed or []}
-        values = {
-            "account": event.installation.account.login if event.installation.account else None,
-            "repositories": sorted(repos),
-            "active": event.action not in ("deleted", "suspend"),
-            "updated_at": utcnow(),
-        }
-        if (
-            current is None
-            and (await conn.execute(select(installations.c.id).where(installations.c.id == inst_id))).first()
-            is None
-        ):
-            await conn.execute(installations.insert().values(id=inst_id, **values))
-        else:
-            await conn.execute(update(installations).where(installations.c.id == inst_id).values(**values))
-
     async def prune_deliveries(self, older_than: dt.timedelta) -> int:
         """Forget deliveries older than GitHub's redelivery window needs (it offers the last 3 days)."""
         async with self.engine.begin() as conn:
@@ -95,12 +58,6 @@ class Store:
                 delete(deliveries).where(deliveries.c.received_at < utcnow() - older_than)
             )
             return int(result.rowcount)
-
-    async def delivery_count(self) -> int:
-        from sqlalchemy import func
-
-        async with self.engine.connect() as conn:
-            return int((await conn.execute(select(func.count()).select_from(deliveries))).scalar_one())
 
     # -- runs ------------------------------------------------------------------------------------
     async def start_run(
@@ -114,30 +71,22 @@ class Store:
                     pr_number=pr_number,
                     trigger=trigger,
                     head_sha=head_sha,
-                    status="running",
+                    status=RunStatus.RUNNING.value,
                     started_at=utcnow(),
                 )
             )
 
-    async def update_run(self, run_id: str, **values: Any) -> None:
+    async def update_run(self, run_id: str, changes: RunUpdate) -> None:
+        values = changes.values()
+        if not values:
+            return
         async with self.engine.begin() as conn:
             await conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
 
-    async def get_run(self, run_id: str) -> dict[str, Any] | None:
+    async def get_run(self, run_id: str) -> Run | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(runs).where(runs.c.id == run_id))).mappings().first()
-            return dict(row) if row else None
-
-    async def list_runs(
-        self, *, limit: int = 50, repo: str | None = None, pr_number: int | None = None
-    ) -> list[dict[str, Any]]:
-        query = select(runs).order_by(runs.c.started_at.desc()).limit(limit)
-        if repo:
-            query = query.where(runs.c.repo == repo)
-        if pr_number is not None:
-            query = query.where(runs.c.pr_number == pr_number)
-        async with self.engine.connect() as conn:
-            return [dict(r) for r in (await conn.execute(query)).mappings()]
+        return None if row is None else Run.model_validate(dict(row))
 
     # -- per-PR memory ---------------------------------------------------------------------------
     async def posted_fingerprints(self, repo: str, pr_number: int) -> set[str]:
@@ -173,27 +122,28 @@ class Store:
                 ],
             )
 
-    async def pull_state(self, repo: str, pr_number: int) -> dict[str, Any]:
+    async def pull_state(self, repo: str, pr_number: int) -> PullState:
+        query = select(pull_states).where(pull_states.c.repo == repo, pull_states.c.pr_number == pr_number)
         async with self.engine.connect() as conn:
-            row = (
-                (
-                    await conn.execute(
-                        select(pull_states).where(
-                            pull_states.c.repo == repo, pull_states.c.pr_number == pr_number
-                        )
-                    )
-                )
-                .mappings()
-                .first()
-            )
-        return (
-            dict(row)
-            if row
-            else {"repo": repo, "pr_number": pr_number, "last_reviewed_head": None, "paused": False}
+            row = (await conn.execute(query)).mappings().first()
+        if row is None:
+            return PullState(repo=repo, pr_number=pr_number)
+        return PullState(
+            repo=repo,
+            pr_number=pr_number,
+            last_reviewed_head=row["last_reviewed_head"],
+            paused=bool(row["paused"]),
         )
 
-    async def set_pull_state(self, repo: str, pr_number: int, **values: Any) -> None:
-        values["updated_at"] = utcnow()
+    async def set_reviewed_head(self, repo: str, pr_number: int, head_sha: str) -> None:
+        """Move the incremental baseline: the next review looks at what changed since `head_sha`."""
+        await self._set_pull_state(repo, pr_number, {"last_reviewed_head": head_sha})
+
+    async def set_paused(self, repo: str, pr_number: int, paused: bool) -> None:
+        await self._set_pull_state(repo, pr_number, {"paused": paused})
+
+    async def _set_pull_state(self, repo: str, pr_number: int, values: dict[str, object]) -> None:
+        values = {**values, "updated_at": utcnow()}
         async with write_transaction(self.engine) as conn:
             result = await conn.execute(
                 update(pull_states)

@@ -9,7 +9,8 @@ from pydantic import ValidationError
 
 from app.commands.parse import parse_commands
 from app.github.models import RepoRef
-from app.jobs.models import CheckJob, CommandJob, ReviewJob, pr_key
+from app.jobs.models import CheckJob, CommandJob, JobKind, ReviewJob, pr_key
+from app.product import CHECK_RUN_NAME, COMMAND_PREFIX
 from app.webhooks.events import (
     CheckRunEvent,
     InstallationEvent,
@@ -19,8 +20,6 @@ from app.webhooks.events import (
     Repository,
 )
 
-CHECK_RUN_NAME = "mini-review"
-COMMAND_PREFIX = "/mini"
 REVIEW_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review"})
 
 
@@ -30,7 +29,7 @@ class BadPayloadError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class QueuedWork:
-    kind: str
+    kind: JobKind
     key: str
     payload: dict[str, Any]
     delay_s: float = 0.0
@@ -86,8 +85,8 @@ def _pull_request(event: PullRequestEvent, debounce_s: float) -> Intent:
     # Pushes come in bursts: a short delay lets the next push fold into this job.
     delay = debounce_s if event.action == "synchronize" else 0.0
     check = CheckJob(repo=target, number=pr.number, head_sha=pr.head.sha)
-    intent.work.append(QueuedWork("check", key, check.model_dump(mode="json")))
-    intent.work.append(QueuedWork("review", key, job.model_dump(mode="json"), delay))
+    intent.work.append(QueuedWork(JobKind.CHECK, key, check.model_dump(mode="json")))
+    intent.work.append(QueuedWork(JobKind.REVIEW, key, job.model_dump(mode="json"), delay))
     intent.outcome = "review queued"
     return intent
 
@@ -127,7 +126,7 @@ def _issue_comment(event: IssueCommentEvent) -> Intent:
             author_association=event.comment.author_association,
         )
         intent.work.append(
-            QueuedWork("command", pr_key(target, event.issue.number), job.model_dump(mode="json"))
+            QueuedWork(JobKind.COMMAND, pr_key(target, event.issue.number), job.model_dump(mode="json"))
         )
         intent.outcome = "command queued"
     return intent
@@ -154,8 +153,8 @@ def _check_run(event: CheckRunEvent) -> Intent:
         )
         check = CheckJob(repo=target, number=number, head_sha=run.head_sha)
         key = pr_key(target, number)
-        intent.work.append(QueuedWork("check", key, check.model_dump(mode="json")))
-        intent.work.append(QueuedWork("review", key, job.model_dump(mode="json")))
+        intent.work.append(QueuedWork(JobKind.CHECK, key, check.model_dump(mode="json")))
+        intent.work.append(QueuedWork(JobKind.REVIEW, key, job.model_dump(mode="json")))
         intent.outcome = "review queued (re-run)"
     return intent
 
