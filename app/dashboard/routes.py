@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from app.storage.repository import Store
+from app.dashboard.views import RunView
+from app.deps import StoreDep
 
 router = APIRouter()
 _templates = Environment(
@@ -17,21 +18,22 @@ _templates = Environment(
 )
 
 
-@router.get("/runs/{run_id}", response_class=HTMLResponse)
-async def run_page(run_id: str, request: Request) -> HTMLResponse:
-    store: Store = request.app.state.store
+async def _run_view(store: StoreDep, run_id: str, missing: str) -> RunView:
     run = await store.get_run(run_id)
     if run is None:
-        # Check runs link to a planned run id while the review is still queued.
-        raise HTTPException(status_code=404, detail="run not found (it may still be queued)")
-    html = _templates.get_template("run.html").render(run=run)
+        raise HTTPException(status_code=404, detail=missing)
+    return RunView.of(run)
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse)
+async def run_page(run_id: str, store: StoreDep) -> HTMLResponse:
+    # Check runs link to a planned run id while the review is still queued.
+    view = await _run_view(store, run_id, "run not found (it may still be queued)")
+    html = _templates.get_template("run.html").render(run=view)
     return HTMLResponse(html, headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
 
 
 @router.get("/api/runs/{run_id}")
-async def run_json(run_id: str, request: Request) -> dict[str, object]:
-    store: Store = request.app.state.store
-    run = await store.get_run(run_id)
-    if run is None:
-        raise HTTPException(status_code=404, detail="run not found")
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in run.items()}
+async def run_json(run_id: str, store: StoreDep) -> dict[str, object]:
+    view = await _run_view(store, run_id, "run not found")
+    return view.as_json()

@@ -8,7 +8,7 @@ import logging
 from app.errors import GitHubError
 from app.github.models import CheckRunConclusion, PullRequestInfo, RepoRef
 from app.pipeline.ports import GitHubPort
-from app.webhooks.intents import CHECK_RUN_NAME
+from app.product import CHECK_RUN_NAME
 
 log = logging.getLogger(__name__)
 

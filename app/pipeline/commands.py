@@ -11,10 +11,9 @@ from app.config.repo_config import render_config
 from app.errors import GitHubPermanentError
 from app.github.models import RepoRef
 from app.jobs.models import CommandJob, ReviewJob
-from app.pipeline.ports import GitHubPort
+from app.pipeline.ports import GitHubPort, PullStateStore
 from app.pipeline.repo_settings import load_repo_config, server_defaults
 from app.settings import Settings
-from app.storage.repository import Store
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +35,12 @@ async def _may_command(api: GitHubPort, repo: RepoRef, job: CommandJob) -> bool:
 
 
 async def handle_command(
-    job: CommandJob, *, api: GitHubPort, store: Store, settings: Settings, enqueue_review: EnqueueReview
+    job: CommandJob,
+    *,
+    api: GitHubPort,
+    store: PullStateStore,
+    settings: Settings,
+    enqueue_review: EnqueueReview,
 ) -> None:
     repo = job.repo
     commands = parse_commands(job.body)
@@ -64,7 +68,7 @@ async def _run(
     repo: RepoRef,
     *,
     api: GitHubPort,
-    store: Store,
+    store: PullStateStore,
     settings: Settings,
     enqueue_review: EnqueueReview,
 ) -> None:
@@ -83,14 +87,14 @@ async def _run(
             )
         )
     elif name is CommandName.PAUSE:
-        await store.set_pull_state(repo.full_name, job.number, paused=True)
+        await store.set_paused(repo.full_name, job.number, True)
         await api.create_issue_comment(
             repo,
             job.number,
             "Automatic reviews are paused on this pull request. `/mini resume` restarts them.",
         )
     elif name is CommandName.RESUME:
-        await store.set_pull_state(repo.full_name, job.number, paused=False)
+        await store.set_paused(repo.full_name, job.number, False)
         await api.create_issue_comment(
             repo, job.number, "Automatic reviews are back on for this pull request."
         )

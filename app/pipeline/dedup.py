@@ -6,21 +6,24 @@ from dataclasses import dataclass, field
 
 from app.diff.model import FileDiff
 from app.github.models import RepoRef
-from app.pipeline.ports import GitHubPort
+from app.pipeline.ports import FingerprintStore, GitHubPort
 from app.publish.fingerprint import finding_code, fingerprint, markers_in
 from app.publish.placement import FileNote, PlacedComment, Placement, PrNote
 from app.review.findings import Finding
-from app.storage.repository import Store
 
 
 @dataclass
 class Deduplicator:
+    """Known fingerprints of a PR (loaded once, with I/O); the checks against them are pure."""
+
     known: set[str]
     duplicates: int = 0
     new_note_prints: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
-    async def load(cls, api: GitHubPort, store: Store, repo: RepoRef, number: int) -> Deduplicator:
+    async def load(
+        cls, api: GitHubPort, store: FingerprintStore, repo: RepoRef, number: int
+    ) -> Deduplicator:
         known = await store.posted_fingerprints(repo.full_name, number)
         # The markers survive a lost database: read them back from what bots posted (inline comments,
         # review summaries and the follow-up comments of split summaries). A PR author cannot post as

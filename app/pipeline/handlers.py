@@ -1,75 +1,104 @@
-"""Job handlers for the worker: kind → coroutine, wired to the process's adapters."""
+"""Job handlers for the worker: kind → coroutine, each a thin task around the pipeline's core."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
-from app.jobs.models import CheckJob, CloseChecksJob, CommandJob, ReviewJob, pr_key
-from app.jobs.queue import ClaimedJob, enqueue
+from app.jobs.models import CheckJob, CloseChecksJob, CommandJob, JobKind, ReviewJob, pr_key
+from app.jobs.queue import ClaimedJob, JobQueue, enqueue
 from app.jobs.worker import Handler
 from app.pipeline.checks import SUPERSEDED, close_check_runs, create_queued_check
 from app.pipeline.commands import handle_command
-from app.pipeline.review_run import ReviewRun, new_run_id
+from app.pipeline.ports import InstallationClients, ReviewerPort
+from app.pipeline.run import ReviewRun, new_run_id
+from app.settings import Settings
 from app.storage.db import write_transaction
-
-if TYPE_CHECKING:
-    from app.services import Services
+from app.storage.repository import Store
 
 
-def build_handlers(services: Services) -> dict[str, Handler]:
-    async def enqueue_review(job: ReviewJob) -> None:
-        async with write_transaction(services.store.engine) as conn:
+@dataclass(frozen=True, slots=True)
+class WorkerDeps:
+    """The adapters the worker's handlers use; built by `app.wiring`."""
+
+    settings: Settings
+    store: Store
+    queue: JobQueue
+    github: InstallationClients
+    reviewer: ReviewerPort
+
+
+class JobHandlers:
+    """One coroutine per job kind: validate the payload, open the installation's API, call the core."""
+
+    def __init__(self, deps: WorkerDeps) -> None:
+        self.deps = deps
+
+    def table(self) -> dict[str, Handler]:
+        return {
+            JobKind.REVIEW: self.review,
+            JobKind.COMMAND: self.command,
+            JobKind.CHECK: self.check,
+            JobKind.CLOSE_CHECKS: self.close_checks,
+        }
+
+    async def enqueue_review(self, job: ReviewJob) -> None:
+        async with write_transaction(self.deps.store.engine) as conn:
             await enqueue(
-                conn, kind="review", key=pr_key(job.repo, job.number), payload=job.model_dump(mode="json")
+                conn,
+                kind=JobKind.REVIEW,
+                key=pr_key(job.repo, job.number),
+                payload=job.model_dump(mode="json"),
             )
-        services.queue.wakeup.set()
+        self.deps.queue.wakeup.set()
 
-    async def review(claimed: ClaimedJob) -> None:
+    async def review(self, claimed: ClaimedJob) -> None:
         job = ReviewJob.model_validate(claimed.payload)
-        api = await services.github.for_installation(job.repo.installation_id)
+        deps = self.deps
         await ReviewRun(
             job,
-            api=api,
-            store=services.store,
-            model=services.model,
-            settings=services.settings,
-            final_attempt=claimed.attempts >= services.queue.max_attempts,
+            api=await deps.github.for_installation(job.repo.installation_id),
+            store=deps.store,
+            reviewer=deps.reviewer,
+            settings=deps.settings,
+            final_attempt=claimed.attempts >= deps.queue.max_attempts,
         ).execute()
 
-    async def command(claimed: ClaimedJob) -> None:
+    async def command(self, claimed: ClaimedJob) -> None:
         job = CommandJob.model_validate(claimed.payload)
-        api = await services.github.for_installation(job.repo.installation_id)
         await handle_command(
-            job, api=api, store=services.store, settings=services.settings, enqueue_review=enqueue_review
+            job,
+            api=await self.deps.github.for_installation(job.repo.installation_id),
+            store=self.deps.store,
+            settings=self.deps.settings,
+            enqueue_review=self.enqueue_review,
         )
 
-    async def check(claimed: ClaimedJob) -> None:
+    async def check(self, claimed: ClaimedJob) -> None:
         job = CheckJob.model_validate(claimed.payload)
-        pending = await services.queue.queued_review(claimed.pr_key)
+        deps = self.deps
+        pending = await deps.queue.queued_review(claimed.pr_key)
         if pending is None or pending.head_sha != job.head_sha:
             return  # that head's review already started, or a newer push replaced it
-        api = await services.github.for_installation(job.repo.installation_id)
-        repo = job.repo
+        api = await deps.github.for_installation(job.repo.installation_id)
         # The run id is chosen now so the queued check run already links to the page of its run.
         run_id = new_run_id()
-        url = services.settings.run_url(run_id)
         check_run_id = await create_queued_check(
-            api, repo, number=job.number, head_sha=job.head_sha, run_url=url
+            api, job.repo, number=job.number, head_sha=job.head_sha, run_url=deps.settings.run_url(run_id)
         )
-        if not await services.queue.attach_check_run(claimed.pr_key, job.head_sha, check_run_id, run_id):
-            await close_check_runs(api, repo, [check_run_id], title="Superseded", summary=SUPERSEDED)
+        if not await deps.queue.attach_check_run(claimed.pr_key, job.head_sha, check_run_id, run_id):
+            await close_check_runs(api, job.repo, [check_run_id], title="Superseded", summary=SUPERSEDED)
 
-    async def close_checks(claimed: ClaimedJob) -> None:
+    async def close_checks(self, claimed: ClaimedJob) -> None:
         job = CloseChecksJob.model_validate(claimed.payload)
-        api = await services.github.for_installation(job.repo.installation_id)
-        repo = job.repo
         await close_check_runs(
-            api,
-            repo,
+            await self.deps.github.for_installation(job.repo.installation_id),
+            job.repo,
             job.check_run_ids,
             title="Cancelled",
             summary="The pull request was closed.",
             conclusion="cancelled",
         )
 
-    return {"review": review, "command": command, "check": check, "close_checks": close_checks}
+
+def build_handlers(deps: WorkerDeps) -> dict[str, Handler]:
+    return JobHandlers(deps).table()

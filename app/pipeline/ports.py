@@ -1,10 +1,16 @@
-"""The GitHub calls the pipeline makes, as a Protocol: the real adapter and test doubles both fit."""
+"""What the pipeline needs from the outside, as small Protocols: GitHub, the store, the reviewer.
+
+The real adapters (`GitHubApi`, `Store`, `ModelReviewer`) and the in-memory fakes in
+`tests/fakes/ports.py` both fit; `app.wiring` passes the real ones in.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from app.diff.model import Chunk
 from app.github.models import (
     CheckRunConclusion,
     CheckRunStatus,
@@ -15,6 +21,9 @@ from app.github.models import (
     RepoRef,
     ReviewComment,
 )
+from app.review.prompts import PrContext
+from app.review.reviewer import ReviewOutcome
+from app.storage.models import PullState, Run, RunUpdate
 
 
 class GitHubPort(Protocol):
@@ -70,3 +79,50 @@ class GitHubPort(Protocol):
         summary: str | None = None,
         text: str | None = None,
     ) -> None: ...
+
+
+class InstallationClients(Protocol):
+    """Hands out a GitHub client acting as one installation of the App."""
+
+    async def for_installation(self, installation_id: int) -> GitHubPort: ...
+
+
+class FingerprintStore(Protocol):
+    """What was already posted on a PR, so nothing is said twice."""
+
+    async def posted_fingerprints(self, repo: str, pr_number: int) -> set[str]: ...
+
+    async def remember_fingerprints(
+        self, repo: str, pr_number: int, run_id: str, items: Iterable[tuple[str, str]]
+    ) -> None: ...
+
+
+class PullStateStore(Protocol):
+    async def pull_state(self, repo: str, pr_number: int) -> PullState: ...
+
+    async def set_reviewed_head(self, repo: str, pr_number: int, head_sha: str) -> None: ...
+
+    async def set_paused(self, repo: str, pr_number: int, paused: bool) -> None: ...
+
+
+class RunStore(FingerprintStore, PullStateStore, Protocol):
+    """The run record and the per-PR memory a review reads and writes."""
+
+    async def start_run(
+        self, run_id: str, *, repo: str, pr_number: int, trigger: str, head_sha: str | None
+    ) -> None: ...
+
+    async def update_run(self, run_id: str, changes: RunUpdate) -> None: ...
+
+    async def get_run(self, run_id: str) -> Run | None: ...
+
+
+PathInstructions = Callable[[str], Sequence[str]]
+
+
+class ReviewerPort(Protocol):
+    """Reviews chunks with the model (redaction, budget and retries are the adapter's business)."""
+
+    async def review(
+        self, chunks: Sequence[Chunk], context: PrContext, *, instructions_for_path: PathInstructions
+    ) -> ReviewOutcome: ...

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from app.config.repo_config import RepoConfig
 from app.diff.plan import ReviewPlan
@@ -12,6 +11,7 @@ from app.publish.markdown import ReviewSummary
 from app.publish.placement import FileNote, PlacedComment, Placement, PrNote
 from app.review.findings import Category, Finding, Severity
 from app.review.reviewer import ReviewOutcome
+from app.storage.models import FindingRow
 
 
 @dataclass(frozen=True)
@@ -80,22 +80,22 @@ def build_summary(i: SummaryInputs) -> ReviewSummary:
     )
 
 
-def _row(finding: Finding, outcome: str, *, line: int | None = None) -> dict[str, Any]:
-    return {
-        "path": finding.path,
-        "line": line if line is not None else finding.line,
-        "category": finding.category.value,
-        "severity": finding.severity.value,
-        "confidence": finding.confidence,
-        "title": finding.title,
-        "body": finding.body,
-        "outcome": outcome,
-    }
+def _row(finding: Finding, outcome: str, *, line: int | None = None) -> FindingRow:
+    return FindingRow(
+        path=finding.path,
+        line=line if line is not None else finding.line,
+        category=finding.category.value,
+        severity=finding.severity.value,
+        confidence=finding.confidence,
+        title=finding.title,
+        body=finding.body,
+        outcome=outcome,
+    )
 
 
 def finding_rows(
     placement: Placement, posted: list[PlacedComment], summarised: list[Finding]
-) -> list[dict[str, Any]]:
+) -> list[FindingRow]:
     """One row per finding for the run page, saying where it ended up."""
     posted_ids = {id(p.finding) for p in posted}
     rows = [

@@ -314,3 +314,24 @@ async def review_chunks(
         outcome.cost_usd,
     )
     return outcome
+
+
+class ModelReviewer:
+    """The reviewer port's adapter: `review_chunks` with one model client and one configuration."""
+
+    def __init__(self, client: ModelClient, config: ReviewerConfig, *, render: Render) -> None:
+        self.client = client
+        self.config = config
+        self.render = render
+
+    async def review(
+        self, chunks: Sequence[Chunk], context: PrContext, *, instructions_for_path: PathInstructions
+    ) -> ReviewOutcome:
+        return await review_chunks(
+            chunks,
+            context,
+            self.client,
+            self.config,
+            render=self.render,
+            instructions_for_path=instructions_for_path,
+        )

@@ -1,0 +1,71 @@
+"""gather: the I/O before the model. The PR's diff, the plan, and what the PR already shows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.config.policy import path_instructions_for
+from app.config.repo_config import ConfigResult, RepoConfig
+from app.diff.plan import ReviewPlan, plan_review
+from app.github.models import PullRequestInfo, RepoRef
+from app.pipeline.files import PullDiff, load_pull_diff
+from app.pipeline.ports import GitHubPort
+from app.pipeline.timings import Timings
+from app.review.prompts import PrContext
+
+
+@dataclass(frozen=True, slots=True)
+class PlanLimits:
+    """Server-wide limits on what one review may send (from Settings)."""
+
+    chunk_tokens: int
+    max_chunks: int | None
+    max_input_tokens: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewInputs:
+    """Everything fetched for one review of one PR head, before any model call."""
+
+    pr: PullRequestInfo
+    config: RepoConfig
+    config_errors: list[str]
+    diff: PullDiff
+    plan: ReviewPlan
+
+    def context(self) -> PrContext:
+        """What the model is told about the PR besides the chunk itself."""
+        return PrContext(
+            title=self.pr.title,
+            body=self.pr.body or "",
+            files=[f.path for f in self.diff.pr_files.values()],
+            instructions=self.config.instructions,
+        )
+
+    def instructions_for_path(self, path: str) -> Sequence[str]:
+        return path_instructions_for(self.config, path)
+
+
+async def gather_review_inputs(
+    api: GitHubPort,
+    repo: RepoRef,
+    pr: PullRequestInfo,
+    config: ConfigResult,
+    *,
+    baseline: str | None,
+    limits: PlanLimits,
+    timings: Timings,
+) -> ReviewInputs:
+    """Fetch the PR's diff (only what changed since `baseline`, when given) and plan the chunks."""
+    with timings.stage("fetch_files"):
+        diff = await load_pull_diff(api, repo, pr, last_reviewed_head=baseline)
+    with timings.stage("plan"):
+        plan = plan_review(
+            diff.review_files,
+            diff.filter_rules(config.config),
+            chunk_budget_tokens=limits.chunk_tokens,
+            max_chunks=limits.max_chunks,
+            max_tokens=limits.max_input_tokens,
+        )
+    return ReviewInputs(pr=pr, config=config.config, config_errors=config.errors, diff=diff, plan=plan)

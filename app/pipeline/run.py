@@ -1,0 +1,201 @@
+"""One review of one PR head, as stages: gather → review → decide → publish. This file only orders them.
+
+The stages hand typed values on: `ReviewInputs` (gather) → `ReviewOutcome` (the reviewer port) →
+`Decision` (decide, pure) → `Posted` (publish). The check run's lifecycle (`checks`), dedup and the
+summary stay modules of their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from app.config.repo_config import ConfigResult
+from app.errors import MiniReviewError, RetryableError
+from app.github.models import CheckRunConclusion, PullRequestInfo
+from app.jobs.models import ReviewJob
+from app.pipeline import publish
+from app.pipeline.checks import SUPERSEDED, CheckRunReporter, close_check_runs
+from app.pipeline.decide import (
+    Decision,
+    Facts,
+    decide,
+    interruption,
+    review_baseline,
+    select_findings,
+    skip_reason,
+)
+from app.pipeline.dedup import Deduplicator
+from app.pipeline.gather import PlanLimits, ReviewInputs, gather_review_inputs
+from app.pipeline.ports import GitHubPort, ReviewerPort, RunStore
+from app.pipeline.repo_settings import load_repo_config, server_defaults
+from app.pipeline.timings import Timings
+from app.settings import Settings
+from app.storage.db import utcnow
+from app.storage.models import RunStatus, RunUpdate
+
+log = logging.getLogger(__name__)
+
+
+def new_run_id() -> str:
+    return secrets.token_hex(16)
+
+
+def plan_limits(settings: Settings) -> PlanLimits:
+    return PlanLimits(
+        chunk_tokens=settings.chunk_tokens,
+        max_chunks=settings.max_chunks_per_pr,
+        max_input_tokens=settings.max_input_tokens_per_pr,
+    )
+
+
+class ReviewRun:
+    """Carry out one ReviewJob; the worker retries it when a RetryableError escapes."""
+
+    def __init__(
+        self,
+        job: ReviewJob,
+        *,
+        api: GitHubPort,
+        store: RunStore,
+        reviewer: ReviewerPort,
+        settings: Settings,
+        final_attempt: bool,
+    ) -> None:
+        self.job = job
+        self.api = api
+        self.store = store
+        self.reviewer = reviewer
+        self.settings = settings
+        self.final_attempt = final_attempt
+        self.repo = job.repo
+        self.run_id = job.run_id or new_run_id()
+        self.timings = Timings()
+        self._decision: Decision | None = None
+
+    @property
+    def run_url(self) -> str:
+        return self.settings.run_url(self.run_id)
+
+    async def execute(self) -> RunStatus:
+        """Return the run's final status."""
+        with self.timings.stage("fetch_pull"):
+            pr = await self._open_run()
+        if self.job.stale_check_run_ids:
+            await close_check_runs(
+                self.api, self.repo, self.job.stale_check_run_ids, title="Superseded", summary=SUPERSEDED
+            )
+        if pr.state != "open":
+            await self._close_own_check("cancelled", "Cancelled", "The pull request is closed.")
+            return await self._finish(
+                RunUpdate(status=RunStatus.CANCELLED, error="the pull request is closed")
+            )
+        with self.timings.stage("load_config"):
+            config = await load_repo_config(self.api, self.repo, pr.base_ref, server_defaults(self.settings))
+        state = await self.store.pull_state(self.repo.full_name, pr.number)
+        reason = skip_reason(self.job, pr, config.config, paused=state.paused)
+        if reason is not None:
+            log.info("run %s: %s#%s not reviewed: %s", self.run_id, self.repo.full_name, pr.number, reason)
+            await self._close_own_check("skipped", "Not reviewed", reason)
+            return await self._finish(RunUpdate(status=RunStatus.SKIPPED, error=reason))
+        checks = CheckRunReporter(
+            self.api, self.repo, pr, run_url=self.run_url, check_run_id=self.job.check_run_id
+        )
+        await checks.start()
+        await self.store.update_run(self.run_id, RunUpdate(check_run_id=checks.check_run_id))
+        try:
+            return await self._review(pr, config, review_baseline(self.job, config.config, state), checks)
+        except MiniReviewError as exc:
+            retrying = isinstance(exc, RetryableError) and not self.final_attempt
+            await checks.fail(str(exc), retrying=retrying)
+            await self._finish(self._failed(str(exc)))
+            if retrying:
+                raise
+            return RunStatus.FAILED
+
+    async def _review(
+        self, pr: PullRequestInfo, config: ConfigResult, baseline: str | None, checks: CheckRunReporter
+    ) -> RunStatus:
+        inputs = await gather_review_inputs(
+            self.api,
+            self.repo,
+            pr,
+            config,
+            baseline=baseline,
+            limits=plan_limits(self.settings),
+            timings=self.timings,
+        )
+        with self.timings.stage("model"):
+            outcome = await self.reviewer.review(
+                inputs.plan.chunks, inputs.context(), instructions_for_path=inputs.instructions_for_path
+            )
+        with self.timings.stage("place"):
+            selection = select_findings(
+                outcome.findings, inputs.config, only=self.job.only, files=inputs.diff.pr_files
+            )
+            known = await Deduplicator.load(self.api, self.store, self.repo, pr.number)
+        stop = interruption(pr, await self.api.get_pull(self.repo, pr.number))
+        if stop is not None:
+            await checks.finish("neutral", stop.check_title, stop.check_summary)
+            return await self._finish(RunUpdate(status=stop.status, error=stop.error))
+        facts = Facts(
+            inputs=inputs,
+            outcome=outcome,
+            selection=selection,
+            known_fingerprints=frozenset(known.known),
+            only=self.job.only,
+            run_url=self.run_url,
+            duration_s=self.timings.elapsed(),
+        )
+        self._decision = decision = decide(facts)
+        return await self._publish(inputs, decision, checks)
+
+    async def _publish(self, inputs: ReviewInputs, decision: Decision, checks: CheckRunReporter) -> RunStatus:
+        with self.timings.stage("publish"):
+            posted = await publish.post(self.api, self.repo, inputs.pr, decision)
+        await publish.remember(self.store, self.repo, inputs.pr, self.run_id, decision)
+        await checks.finish(decision.check.conclusion, decision.check.title, decision.check.summary)
+        record = decision.record.model_copy(
+            update={"review_id": posted.review_id, "inline_count": len(decision.inline) - posted.moved}
+        )
+        return await self._finish(record)
+
+    async def _open_run(self) -> PullRequestInfo:
+        pr = await self.api.get_pull(self.repo, self.job.number)
+        if await self.store.get_run(self.run_id) is not None:
+            self.run_id = new_run_id()  # a retry of this job: its first attempt keeps its own record
+        await self.store.start_run(
+            self.run_id,
+            repo=self.repo.full_name,
+            pr_number=pr.number,
+            trigger=self.job.trigger,
+            head_sha=pr.head_sha,
+        )
+        return pr
+
+    async def _close_own_check(self, conclusion: CheckRunConclusion, title: str, summary: str) -> None:
+        if self.job.check_run_id is not None:
+            await close_check_runs(
+                self.api,
+                self.repo,
+                [self.job.check_run_id],
+                title=title,
+                summary=summary,
+                conclusion=conclusion,
+            )
+
+    def _failed(self, error: str) -> RunUpdate:
+        # What was decided before the failure (e.g. while posting) still explains the run.
+        decided = self._decision.record if self._decision is not None else RunUpdate()
+        return RunUpdate(
+            status=RunStatus.FAILED, error=error, skipped=decided.skipped, failed_chunks=decided.failed_chunks
+        )
+
+    async def _finish(self, record: RunUpdate) -> RunStatus:
+        assert record.status is not None
+        update = {"finished_at": utcnow(), "timings": self.timings.record()}
+        for name in ("findings", "skipped", "failed_chunks"):
+            if getattr(record, name) is None:
+                update[name] = []
+        await self.store.update_run(self.run_id, record.model_copy(update=update))
+        return record.status
