@@ -37,14 +37,14 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 
 
 async def _worker(settings: Settings) -> None:
-    from app.services import build_services
+    from app.wiring import build_wiring
 
-    services = await build_services(settings)
-    services.start_worker()
+    wiring = await build_wiring(settings)
+    wiring.start_worker()
     try:
         await asyncio.Event().wait()
     finally:
-        await services.close()
+        await wiring.close()
 
 
 async def _migrate(settings: Settings) -> None:

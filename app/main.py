@@ -9,9 +9,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.dashboard.routes import router as dashboard_router
-from app.services import build_services
 from app.settings import Settings, load_settings
 from app.webhooks.routes import router as webhook_router
+from app.wiring import build_wiring
 
 log = logging.getLogger(__name__)
 
@@ -22,19 +22,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await build_services(settings)
-        app.state.services = services
+        wiring = await build_wiring(settings)
+        # Read only through the typed dependencies in app.deps.
         app.state.settings = settings
-        app.state.store = services.store
-        app.state.webhook_secret = settings.github_webhook_secret.get_secret_value().encode()
-        app.state.wake_worker = services.queue.wakeup.set
+        app.state.store = wiring.store
+        app.state.wake_worker = wiring.queue.wakeup.set
         if settings.worker_mode == "embedded":
-            services.start_worker()
-        log.info("mini-review ready (database %s, worker %s)", services.database_kind, settings.worker_mode)
+            wiring.start_worker()
+        log.info("mini-review ready (database %s, worker %s)", wiring.database_kind, settings.worker_mode)
         try:
             yield
         finally:
-            await services.close()
+            await wiring.close()
 
     app = FastAPI(title="mini-review", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(webhook_router)

@@ -9,7 +9,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from app.storage.repository import Store
+from app.deps import SettingsDep, StoreDep, WakeWorkerDep
+from app.webhooks.intake import accept_delivery
 from app.webhooks.intents import BadPayloadError, decide
 from app.webhooks.signature import is_valid_signature
 
@@ -24,15 +25,16 @@ def _reply(status: int, **body: Any) -> JSONResponse:
 
 
 @router.post("/webhooks/github")
-async def receive_github_webhook(request: Request) -> JSONResponse:
-    state = request.app.state
+async def receive_github_webhook(
+    request: Request, settings: SettingsDep, store: StoreDep, wake_worker: WakeWorkerDep
+) -> JSONResponse:
     body = await request.body()
     delivery = request.headers.get("x-github-delivery", "")
     event = request.headers.get("x-github-event", "")
     if len(body) > MAX_BODY_BYTES:
         log.warning("webhook %s rejected: body of %d bytes is over the limit", delivery, len(body))
         return _reply(413, error="payload too large")
-    secret: bytes = state.webhook_secret
+    secret = settings.github_webhook_secret.get_secret_value().encode()
     if not is_valid_signature(secret, body, request.headers.get("x-hub-signature-256")):
         log.warning("webhook %s rejected: missing or invalid X-Hub-Signature-256", delivery or "-")
         return _reply(401, error="invalid signature")
@@ -52,17 +54,16 @@ async def receive_github_webhook(request: Request) -> JSONResponse:
         return _reply(200, ok=True, zen=str(payload.get("zen", "")))
     action = payload.get("action") if isinstance(payload.get("action"), str) else None
     try:
-        intent = decide(event, payload, debounce_s=state.settings.debounce_s)
+        intent = decide(event, payload, debounce_s=settings.debounce_s)
     except BadPayloadError as exc:
         log.warning("webhook %s (%s.%s) rejected: %s", delivery, event, action, exc)
         return _reply(400, error=str(exc))
-    store: Store = state.store
-    fresh = await store.accept_delivery(delivery, event, action, intent)
+    fresh = await accept_delivery(store.engine, delivery, event, action, intent)
     if not fresh:
         log.info("webhook %s (%s.%s): redelivery, already handled", delivery, event, action)
         return _reply(202, delivery=delivery, outcome="duplicate delivery: already handled")
     log.info("webhook %s (%s.%s) %s: %s", delivery, event, action, intent.repo or "-", intent.outcome)
     if intent.work:
-        state.wake_worker()
+        wake_worker()
     status = 202 if intent.work or intent.cancel_key or intent.installation else 200
     return _reply(status, delivery=delivery, outcome=intent.outcome)

@@ -1,4 +1,8 @@
-"""Build the adapters once per process and hand them to the web app and the worker."""
+"""The one composition root: build the adapters once per process, hand them to the web app and the worker.
+
+Nothing else in `app/` constructs adapters or imports this module, except the two entry points
+(`app.main` for the web app, `app.cli` for the worker), so packages depend on ports, never on wiring.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,14 @@ from dataclasses import dataclass, field
 
 import openai
 
+from app.diff.render import render_chunk
 from app.github.client import GitHubAppClient
 from app.jobs.queue import JobQueue
 from app.jobs.worker import Worker
-from app.pipeline.handlers import build_handlers
+from app.pipeline.handlers import WorkerDeps, build_handlers
 from app.review.llm import ModelClient, RetryPolicy
+from app.review.reviewer import ModelReviewer, ReviewerConfig
+from app.review.usage import Prices
 from app.settings import Settings
 from app.storage.db import create_engine, migrate
 from app.storage.repository import Store
@@ -23,13 +30,36 @@ log = logging.getLogger(__name__)
 PRUNE_EVERY_S = 6 * 3600
 
 
+def reviewer_config(s: Settings) -> ReviewerConfig:
+    return ReviewerConfig(
+        model=s.mini_model,
+        escalation_model=s.escalation_model,
+        reasoning_effort=s.reasoning_effort,
+        max_completion_tokens=s.max_completion_tokens,
+        max_input_tokens_per_pr=s.max_input_tokens_per_pr,
+        max_cost_usd_per_pr=s.max_cost_per_pr,
+        prices=Prices(
+            input_per_m=s.price_input_per_m,
+            cached_input_per_m=s.price_cached_input_per_m,
+            output_per_m=s.price_output_per_m,
+        ),
+        escalation_prices=Prices(
+            input_per_m=s.escalation_price_input_per_m,
+            cached_input_per_m=s.escalation_price_cached_input_per_m,
+            output_per_m=s.escalation_price_output_per_m,
+        ),
+    )
+
+
 @dataclass
-class Services:
+class Wiring:
+    """Every adapter of one process, and the worker when this process runs one."""
+
     settings: Settings
     store: Store
     queue: JobQueue
     github: GitHubAppClient
-    model: ModelClient
+    reviewer: ModelReviewer
     openai_client: openai.AsyncOpenAI
     worker: Worker | None = field(default=None)
     _upkeep: asyncio.Task[None] | None = field(default=None)
@@ -50,7 +80,7 @@ class Services:
         if self.worker is None:
             self.worker = Worker(
                 self.queue,
-                build_handlers(self),
+                build_handlers(WorkerDeps(self.settings, self.store, self.queue, self.github, self.reviewer)),
                 concurrency=self.settings.worker_concurrency,
                 lease_s=self.settings.job_lease_s,
             )
@@ -78,7 +108,7 @@ class Services:
         await self.store.engine.dispose()
 
 
-async def build_services(settings: Settings) -> Services:
+async def build_wiring(settings: Settings) -> Wiring:
     engine = create_engine(settings.database_url)
     await migrate(engine)
     store = Store(engine)
@@ -104,4 +134,5 @@ async def build_services(settings: Settings) -> Services:
         timeout=settings.model_timeout_s,
         retry=RetryPolicy(max_attempts=settings.model_max_attempts, base_delay=settings.model_backoff_base_s),
     )
-    return Services(settings, store, queue, github, model, openai_client)
+    reviewer = ModelReviewer(model, reviewer_config(settings), render=render_chunk)
+    return Wiring(settings, store, queue, github, reviewer, openai_client)

@@ -1,0 +1,45 @@
+"""FastAPI dependencies: what routes need, typed (`StoreDep`, `SettingsDep`, `WakeWorkerDep`).
+
+`app.main` puts the composition root's adapters on `app.state` once at start-up; these functions are
+the only readers of it, so routes never touch `app.state` and tests can override any of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Request
+
+from app.settings import Settings
+from app.storage.repository import Store
+
+T = TypeVar("T")
+WakeWorker = Callable[[], None]
+
+
+def _state(request: Request, name: str, kind: type[T]) -> T:
+    value = getattr(request.app.state, name, None)
+    if not isinstance(value, kind):
+        raise RuntimeError(f"app.state.{name} is not wired (expected {kind.__name__})")
+    return value
+
+
+def get_settings(request: Request) -> Settings:
+    return _state(request, "settings", Settings)
+
+
+def get_store(request: Request) -> Store:
+    return _state(request, "store", Store)
+
+
+def get_wake_worker(request: Request) -> WakeWorker:
+    wake = getattr(request.app.state, "wake_worker", None)
+    if not callable(wake):
+        raise RuntimeError("app.state.wake_worker is not wired")
+    return wake  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[Store, Depends(get_store)]
+WakeWorkerDep = Annotated[WakeWorker, Depends(get_wake_worker)]
