@@ -1,0 +1,94 @@
+"""The store on both databases: typed runs in and out, per-PR state, installations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.storage.db import write_transaction
+from app.storage.models import FindingRow, InstallationChange, ReviewMode, RunStatus, RunUpdate, SkippedFile
+from app.storage.repository import Store, record_installation
+from app.storage.tables import installations
+
+
+async def test_a_run_round_trips_typed(engine: AsyncEngine) -> None:
+    store = Store(engine)
+    assert await store.get_run("nope") is None
+    await store.start_run("r1", repo="acme/shop", pr_number=7, trigger="pull_request.opened", head_sha="h1")
+    started = await store.get_run("r1")
+    assert started is not None and started.status is RunStatus.RUNNING
+    assert started.findings == [] and started.timings == {} and started.started_at.tzinfo is not None
+    row = FindingRow(
+        path="a.py",
+        line=3,
+        category="risk",
+        severity="major",
+        confidence=0.9,
+        title="t",
+        body="b",
+        outcome="o",
+    )
+    finished = dt.datetime.now(dt.UTC)
+    await store.update_run(
+        "r1",
+        RunUpdate(
+            status=RunStatus.POSTED,
+            mode=ReviewMode.INCREMENTAL,
+            finished_at=finished,
+            findings=[row],
+            skipped=[SkippedFile(path="lock.json", reason="generated", lines=90)],
+            timings={"model": 1.25},
+            error=None,
+        ),
+    )
+    run = await store.get_run("r1")
+    assert run is not None
+    assert (run.status, run.mode, run.findings, run.timings) == (
+        RunStatus.POSTED,
+        ReviewMode.INCREMENTAL,
+        [row],
+        {"model": 1.25},
+    )
+    assert run.finished_at == finished and run.skipped[0].lines == 90 and run.head_sha == "h1"
+
+
+async def test_only_the_fields_given_are_written(engine: AsyncEngine) -> None:
+    store = Store(engine)
+    await store.start_run("r2", repo="acme/shop", pr_number=7, trigger="t", head_sha=None)
+    await store.update_run("r2", RunUpdate(check_run_id=55))
+    await store.update_run("r2", RunUpdate(error="boom"))
+    run = await store.get_run("r2")
+    assert run is not None and (run.check_run_id, run.error, run.status) == (55, "boom", RunStatus.RUNNING)
+
+
+async def test_pull_state(engine: AsyncEngine) -> None:
+    store = Store(engine)
+    state = await store.pull_state("acme/shop", 7)
+    assert (state.last_reviewed_head, state.paused) == (None, False)
+    await store.set_paused("acme/shop", 7, True)
+    await store.set_reviewed_head("acme/shop", 7, "h9")
+    state = await store.pull_state("acme/shop", 7)
+    assert (state.last_reviewed_head, state.paused) == ("h9", True)
+    await store.set_paused("acme/shop", 7, False)
+    assert (await store.pull_state("acme/shop", 7)).last_reviewed_head == "h9"
+
+
+async def test_installations_follow_their_events(engine: AsyncEngine) -> None:
+    async def apply(change: InstallationChange) -> tuple[list[str], bool]:
+        async with write_transaction(engine) as conn:
+            await record_installation(conn, change)
+        async with engine.connect() as conn:
+            row = (await conn.execute(select(installations).where(installations.c.id == 9))).one()
+        return sorted(row.repositories), bool(row.active)
+
+    assert await apply(InstallationChange(id=9, account="acme", repositories=["acme/a", "acme/b"])) == (
+        ["acme/a", "acme/b"],
+        True,
+    )
+    assert await apply(InstallationChange(id=9, added=["acme/c"], removed=["acme/a"])) == (
+        ["acme/b", "acme/c"],
+        True,
+    )
+    assert await apply(InstallationChange(id=9, active=False)) == (["acme/b", "acme/c"], False)
