@@ -50,7 +50,7 @@ _SECRET_PATTERNS = [
 ]
 
 
-def scrub(text: str) -> str:
+def redact_secrets(text: str) -> str:
     """Replace anything that looks like a key, token or JWT with a marker."""
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub("[redacted]", text)
@@ -324,14 +324,14 @@ class GitHubAppClient:
             # the request and its Authorization header) rides along as __context__.
             if transport_error is not None:
                 failures += 1
-                problem = scrub(f"GitHub {method} {path} failed: {transport_error[0]}")
+                problem = redact_secrets(f"GitHub {method} {path} failed: {transport_error[0]}")
                 wait = self._backoff_or_raise(problem, failures, idempotent or transport_error[1])
                 logger.warning("%s; retrying in %.2fs", problem, wait)
                 await asyncio.sleep(wait)
                 continue
             assert response is not None
             status = response.status_code
-            problem = scrub(f"GitHub {method} {path} answered {status}: {_message(response)}")
+            problem = redact_secrets(f"GitHub {method} {path} answered {status}: {_message(response)}")
             wait_for = _retry_after(response)
             if wait_for is not None:
                 rate_limited += 1

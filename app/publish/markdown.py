@@ -103,7 +103,7 @@ def _neutralise_pings(text: str) -> str:
     return _ISSUE_REF.sub("#" + _ZWSP, _MENTION.sub("@" + _ZWSP, text))
 
 
-def sanitize(text: str) -> str:
+def neutralise(text: str) -> str:
     """Return model-written markdown safe to embed in our bodies: no pings, no HTML, fences closed."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     out: list[str] = []
@@ -130,7 +130,7 @@ def sanitize(text: str) -> str:
     return _neutralise_pings("\n".join(out))
 
 
-def sanitize_line(text: str, limit: int = MAX_TITLE) -> str:
+def neutralise_line(text: str, limit: int = MAX_TITLE) -> str:
     """Return model text as one safe line (for titles), shortened to `limit` characters."""
     flat = " ".join(text.split())
     if len(flat) > limit:
@@ -162,7 +162,7 @@ def code_block(code: str, info: str = "") -> str:
 
 def fit(raw: str, budget: int) -> str:
     """Sanitize `raw`, cutting it at a line boundary first when the result would exceed `budget`."""
-    text = sanitize(raw)
+    text = neutralise(raw)
     if len(text) <= budget:
         return text
     note = "\n\n_\N{HORIZONTAL ELLIPSIS} truncated_"
@@ -172,9 +172,9 @@ def fit(raw: str, budget: int) -> str:
         newline = head.rfind("\n")
         if newline > 0:
             head = head[:newline]
-        # Cut the raw text, not the sanitized one: a cut inside a code span would otherwise leave
+        # Cut the raw text, not the neutralised one: a cut inside a code span would otherwise leave
         # its unescaped content in plain text.
-        text = sanitize(head) + note
+        text = neutralise(head) + note
         if len(text) <= budget or cut == 0:
             return text if len(text) <= budget else ""
         cut = min(len(head), cut * 9 // 10)
@@ -182,7 +182,7 @@ def fit(raw: str, budget: int) -> str:
 
 def _headline(finding: Finding) -> str:
     emoji = _SEVERITY_EMOJI.get(finding.severity, "")
-    title = sanitize_line(finding.title)
+    title = neutralise_line(finding.title)
     return f"**{emoji} {finding.category.value} \N{MIDDLE DOT} {finding.severity.value}: {title}**"
 
 
@@ -263,7 +263,7 @@ def _coverage(s: ReviewSummary) -> str:
     )
     if s.skipped:
         reasons = Counter(reason for _, reason, _ in s.skipped)
-        detail = ", ".join(f"{n:,} {sanitize_line(reason)}" for reason, n in reasons.most_common())
+        detail = ", ".join(f"{n:,} {neutralise_line(reason)}" for reason, n in reasons.most_common())
         sentence += f"; skipped {_plural(len(s.skipped), 'file')} ({detail})"
     if s.failed_chunks:
         sentence += f"; {_plural(len(s.failed_chunks), 'part')} could not be reviewed"
@@ -281,11 +281,11 @@ def _coverage(s: ReviewSummary) -> str:
 
 def _not_reviewed(s: ReviewSummary) -> list[str]:
     entries = [
-        f"- {code_span(path)}: {sanitize_line(reason)} ({_plural(lines, 'changed line')})"
+        f"- {code_span(path)}: {neutralise_line(reason)} ({_plural(lines, 'changed line')})"
         for path, reason, lines in s.skipped
     ]
     entries += [
-        f"- {code_span(label)}: review failed: {sanitize_line(error, 500)}"
+        f"- {code_span(label)}: review failed: {neutralise_line(error, 500)}"
         for label, error in s.failed_chunks
     ]
     blocks = []
@@ -304,7 +304,7 @@ def _indent(text: str) -> str:
 
 
 def _note(finding: Finding, where: str, reason: str) -> str:
-    lines = [f"- {_headline(finding)}{where} \N{EM DASH} _{sanitize_line(reason)}_"]
+    lines = [f"- {_headline(finding)}{where} \N{EM DASH} _{neutralise_line(reason)}_"]
     body = fit(finding.body, NOTE_BODY_CHARS)
     if body:
         lines.append(_indent(body))
@@ -336,7 +336,7 @@ def _link(label: str, url: str) -> str:
 
 def summary_body(s: ReviewSummary) -> str:
     """Return the review's summary: counts, coverage, what was not reviewed, notes, run footer."""
-    parts = [f"> \N{WARNING SIGN}\N{VARIATION SELECTOR-16} {sanitize_line(n, 1_000)}" for n in s.notices]
+    parts = [f"> \N{WARNING SIGN}\N{VARIATION SELECTOR-16} {neutralise_line(n, 1_000)}" for n in s.notices]
     parts += [_summary_headline(s), _coverage(s)]
     parts += _not_reviewed(s)
     notes = [_note(n.finding, f" in {code_span(n.path)}", n.reason) for n in s.file_notes]
@@ -353,7 +353,7 @@ def review_failed(reason: str, run_url: str) -> str:
     """Return the body posted when no part of the PR could be reviewed."""
     parts = [
         "**mini-review could not review this pull request.**",
-        sanitize_line(reason, 1_000),
+        neutralise_line(reason, 1_000),
         _link("Full run", run_url),
     ]
     return "\n\n".join(part for part in parts if part)

@@ -438,9 +438,9 @@ class ModelClient:
         return self._rng.uniform(0, min(policy.max_delay, policy.base_delay * 2**attempt))
 
     def _describe(self, exc: openai.APIStatusError) -> str:
-        return f"model gateway answered HTTP {exc.status_code}: {self.sanitize(_gateway_message(exc))}"
+        return f"model gateway answered HTTP {exc.status_code}: {self.redact(_gateway_message(exc))}"
 
-    def sanitize(self, text: str) -> str:
+    def redact(self, text: str) -> str:
         """Shorten gateway text and strip anything secret from it (our key included)."""
         for secret in self._secrets:
             text = text.replace(secret, "***")

@@ -46,7 +46,7 @@ class ChunkFailure:
     path: str
     part: int
     parts: int
-    error: str  # short, sanitized: safe to show in a summary
+    error: str  # short, redacted: safe to show in a summary
 
 
 @dataclass(slots=True)

@@ -83,6 +83,4 @@ def json_schema_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}}
 
 
-FINDINGS_FORMAT: Final = json_schema_format(FINDINGS_SCHEMA_NAME, FINDINGS_SCHEMA)
-ESCALATION_FORMAT: Final = json_schema_format(ESCALATION_SCHEMA_NAME, ESCALATION_SCHEMA)
 JSON_OBJECT_FORMAT: Final[dict[str, Any]] = {"type": "json_object"}

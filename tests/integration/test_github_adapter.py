@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app.errors import ConfigError, GitHubPermanentError, GitHubRetryableError, ReviewRejectedError
-from app.github.client import GitHubAppClient, RetryPolicy, WritePacer, scrub
+from app.github.client import GitHubAppClient, RetryPolicy, WritePacer, redact_secrets
 from app.github.models import RepoRef
 from tests.fakes.github import AppSlot, FakeGitHub
 from tests.fakes.server import free_port, serve_in_thread
@@ -473,8 +473,8 @@ async def test_errors_and_logs_never_carry_secrets(
     assert all(token not in caplog.text for token in tokens) and key_line not in caplog.text
 
 
-def test_scrub_redacts_tokens_jwts_and_keys() -> None:
-    text = scrub(
+def test_redact_secrets_hides_tokens_jwts_and_keys() -> None:
+    text = redact_secrets(
         "token ghs_abcdefghijklmnopqrstuvwxyz0123 jwt eyJhbGciOi.eyJpYXQiOjE.c2lnbmF0dXJl "
         "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY----- "
         "github_pat_11AAAAAAA0aaaaaaaaaaaa_b"

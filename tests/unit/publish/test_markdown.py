@@ -15,9 +15,9 @@ from app.publish.markdown import (
     code_block,
     code_span,
     comment_body,
+    neutralise,
+    neutralise_line,
     review_failed,
-    sanitize,
-    sanitize_line,
     split_body,
     summary_body,
 )
@@ -50,24 +50,24 @@ def fence_open_at_end(text: str) -> bool:
 
 
 def test_user_and_team_mentions_are_neutralised_but_emails_are_not() -> None:
-    out = sanitize("ping @octocat and @my-org/core-team, mail octocat@github.com\n@start")
+    out = neutralise("ping @octocat and @my-org/core-team, mail octocat@github.com\n@start")
     assert not PING.search(out)
     assert "octocat@github.com" in out
     assert out.replace("\u200b", "") == "ping @octocat and @my-org/core-team, mail octocat@github.com\n@start"
 
 
 def test_mentions_inside_code_are_neutralised_too() -> None:
-    out = sanitize("`@octocat`\n\n```\n@decorator\n```")
+    out = neutralise("`@octocat`\n\n```\n@decorator\n```")
     assert not PING.search(out)
 
 
 def test_issue_references_do_not_autolink() -> None:
-    out = sanitize("fixes #12 and other/repo#7")
+    out = neutralise("fixes #12 and other/repo#7")
     assert not re.search(r"#\d", out)
 
 
 def test_html_is_escaped_outside_code_and_kept_inside() -> None:
-    out = sanitize("<details><summary>x</summary> & </details>\n\n`a < b && c > d`\n\n```\nif a < b:\n```")
+    out = neutralise("<details><summary>x</summary> & </details>\n\n`a < b && c > d`\n\n```\nif a < b:\n```")
     first, inline, block = out.split("\n\n")
     assert first == "&lt;details&gt;&lt;summary&gt;x&lt;/summary&gt; &amp; &lt;/details&gt;"
     assert inline == "`a < b && c > d`"
@@ -75,13 +75,13 @@ def test_html_is_escaped_outside_code_and_kept_inside() -> None:
 
 
 def test_html_comment_cannot_hide_the_rest_of_a_body() -> None:
-    out = sanitize("<!-- everything after this is hidden")
+    out = neutralise("<!-- everything after this is hidden")
     assert "<!--" not in out
 
 
 def test_unclosed_fence_is_closed_and_cannot_swallow_what_follows() -> None:
     for text in ("```python\nx = 1", "~~~~\ncode\n~~~", "text\n````\n```\nstill code"):
-        out = sanitize(text)
+        out = neutralise(text)
         assert not fence_open_at_end(out), out
         body = comment_body(placed(body=text, suggestion="y = 3"), FP)
         assert body.endswith(f"\n\n<!-- mini-review:fp={FP} -->")
@@ -90,7 +90,7 @@ def test_unclosed_fence_is_closed_and_cannot_swallow_what_follows() -> None:
 
 
 def test_backtick_inside_a_code_span_is_not_an_escape() -> None:
-    assert sanitize(r"\`<b>` <i>") == r"\`&lt;b&gt;` &lt;i&gt;"
+    assert neutralise(r"\`<b>` <i>") == r"\`&lt;b&gt;` &lt;i&gt;"
 
 
 def test_code_block_fence_is_longer_than_any_backtick_run_inside() -> None:
@@ -106,7 +106,7 @@ def test_code_span_holds_any_path() -> None:
 
 
 def test_title_cannot_break_out_of_the_bold_headline() -> None:
-    line = sanitize_line("a**b__c\\ <x>\nnext line @me")
+    line = neutralise_line("a**b__c\\ <x>\nnext line @me")
     assert "\n" not in line and "<x>" not in line and not PING.search(line)
     assert "**" not in line
 
@@ -259,7 +259,7 @@ def test_split_body_parts_fit_and_rejoin(lines: list[str], limit: int) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("`~@#<>&\\ \nab1-/_*")), max_size=80))
 def test_sanitized_text_never_pings_and_never_leaves_a_fence_open(text: str) -> None:
-    out = sanitize(text)
+    out = neutralise(text)
     assert not PING.search(out)
     assert not re.search(r"#\d", out)
     assert not fence_open_at_end(out)
@@ -269,7 +269,7 @@ def test_sanitized_text_never_pings_and_never_leaves_a_fence_open(text: str) -> 
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("@#<>&ab1 \n")), max_size=60))
 def test_text_without_backticks_has_no_raw_html(text: str) -> None:
-    out = sanitize(text)
+    out = neutralise(text)
     assert "<" not in out and ">" not in out
     assert out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").replace("\u200b", "") == text
 

@@ -4,10 +4,11 @@ import pytest
 
 from app.review.findings import Category, ChunkFindings, Finding, Severity
 from app.review.schema import (
-    ESCALATION_FORMAT,
     ESCALATION_SCHEMA,
-    FINDINGS_FORMAT,
+    ESCALATION_SCHEMA_NAME,
     FINDINGS_SCHEMA,
+    FINDINGS_SCHEMA_NAME,
+    json_schema_format,
 )
 
 
@@ -35,7 +36,11 @@ def test_every_object_is_closed_and_requires_all_properties(schema: dict[str, An
 
 
 def test_formats_are_strict_json_schema() -> None:
-    for fmt in (FINDINGS_FORMAT, ESCALATION_FORMAT):
+    for name, schema in (
+        (FINDINGS_SCHEMA_NAME, FINDINGS_SCHEMA),
+        (ESCALATION_SCHEMA_NAME, ESCALATION_SCHEMA),
+    ):
+        fmt = json_schema_format(name, schema)
         assert fmt["type"] == "json_schema"
         assert fmt["json_schema"]["strict"] is True
         assert fmt["json_schema"]["name"]
