@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -24,15 +25,38 @@ def _reply(status: int, **body: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
+def declared_too_large(content_length: str | None, limit: int = MAX_BODY_BYTES) -> bool:
+    """Tell whether a `Content-Length` header announces more than `limit` bytes (garbage counts as no)."""
+    if content_length is None or not content_length.strip().isdigit():
+        return False  # absent or malformed: the streamed read below still stops at the limit
+    return int(content_length) > limit
+
+
+async def read_bounded(chunks: AsyncIterator[bytes], limit: int = MAX_BODY_BYTES) -> bytes | None:
+    """Read a streamed body; stop pulling at the first chunk that takes it past `limit` (None then)."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 @router.post("/webhooks/github")
 async def receive_github_webhook(
     request: Request, settings: SettingsDep, store: StoreDep, wake_worker: WakeWorkerDep
 ) -> JSONResponse:
-    body = await request.body()
     delivery = request.headers.get("x-github-delivery", "")
     event = request.headers.get("x-github-event", "")
-    if len(body) > MAX_BODY_BYTES:
-        log.warning("webhook %s rejected: body of %d bytes is over the limit", delivery, len(body))
+    # Refuse before reading: a stranger's body costs memory only up to the limit, whatever it claims.
+    if declared_too_large(request.headers.get("content-length")):
+        log.warning("webhook %s rejected: Content-Length over %d bytes", delivery or "-", MAX_BODY_BYTES)
+        return _reply(413, error="payload too large")
+    body = await read_bounded(request.stream())
+    if body is None:
+        log.warning("webhook %s rejected: streamed body over %d bytes", delivery or "-", MAX_BODY_BYTES)
         return _reply(413, error="payload too large")
     secret = settings.github_webhook_secret.get_secret_value().encode()
     if not is_valid_signature(secret, body, request.headers.get("x-hub-signature-256")):
