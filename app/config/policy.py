@@ -7,6 +7,8 @@ Matching rules (see also the pattern notes in repo_config):
 - titles: a plain entry matches case-insensitively where it is not glued to other letters or digits,
   so `WIP` matches "WIP: foo" and "[wip] foo" but not "Swipe fix"; `/regex/` is searched
   case-insensitively.
+Titles, logins and branch names are chosen by whoever opens the PR, so every pattern runs on RE2
+(linear time); only plain titles use `re`, for their lookaround guards around an escaped literal.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from functools import lru_cache
 from app.commands.permissions import is_bot
 from app.config.repo_config import RepoConfig, regex_of
 from app.diff.globs import glob_match
+from app.linear_regex import LinearPattern, compile_linear
 
 # `pull_request` actions that can start an automatic review; everything else never does.
 AUTO_REVIEW_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review"})
@@ -80,10 +83,10 @@ def title_matches(pattern: str, title: str) -> bool:
 
 
 @lru_cache(maxsize=512)
-def _title_regex(pattern: str) -> re.Pattern[str]:
+def _title_regex(pattern: str) -> re.Pattern[str] | LinearPattern:
     body = regex_of(pattern)
     if body is not None:
-        return re.compile(body, re.IGNORECASE)
+        return compile_linear(body, ignore_case=True)
     # Word guards only on word-character edges: "WIP" must not match inside "Swipe", while
     # "[skip review]" may follow any character.
     before = r"(?<!\w)" if re.match(r"\w", pattern[:1]) else ""
@@ -93,11 +96,10 @@ def _title_regex(pattern: str) -> re.Pattern[str]:
 
 def _name_match(pattern: str, name: str, *, ignore_case: bool) -> bool:
     """Match a branch name or login against a wildcard pattern or `/regex/`."""
-    flags = re.IGNORECASE if ignore_case else 0
     body = regex_of(pattern)
     if body is not None:
-        return _compiled(body, flags).search(name) is not None
-    return _compiled(_wildcard_regex(pattern), flags).fullmatch(name) is not None
+        return _compiled(body, ignore_case).search(name) is not None
+    return _compiled(_wildcard_regex(pattern), ignore_case).fullmatch(name) is not None
 
 
 def _wildcard_regex(pattern: str) -> str:
@@ -106,5 +108,5 @@ def _wildcard_regex(pattern: str) -> str:
 
 
 @lru_cache(maxsize=512)
-def _compiled(regex: str, flags: int) -> re.Pattern[str]:
-    return re.compile(regex, flags | re.DOTALL)
+def _compiled(regex: str, ignore_case: bool) -> LinearPattern:
+    return compile_linear(regex, ignore_case=ignore_case, dot_all=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -223,3 +225,33 @@ def test_real_payloads(name: str, reviewed: bool) -> None:
     )
     assert auto_review_decision(facts, RepoConfig())[0] is reviewed
     assert auto_review_decision(facts, cfg(base_branches=["main"]))[0] is False  # base is `master`
+
+
+CATASTROPHIC = ["/(a|a)+$/", "/(a+)+$/", "/(x+x+)+y/", "/^(.*a){12}$/", "/(\\w+\\s?)+$/"]
+
+
+def test_backtracking_patterns_run_in_linear_time_on_hostile_text() -> None:
+    """Python's `re` needs 2^n steps for these; the policy must answer at once (checked in a child
+    process so that a regression fails on the deadline instead of hanging the suite)."""
+    script = (
+        "from app.config.policy import PullFacts, auto_review_decision\n"
+        "from app.config.repo_config import RepoConfig\n"
+        f"patterns = {CATASTROPHIC!r}\n"
+        "cfg = RepoConfig.model_validate({'auto_review': {'ignore_title': patterns,"
+        " 'ignore_authors': patterns, 'base_branches': patterns, 'ignore_bots': False}})\n"
+        "hostile = 'a' * 60 + '!'\n"
+        "facts = PullFacts('opened', False, hostile, hostile, 'User', hostile)\n"
+        "print(auto_review_decision(facts, cfg))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "base branch" in done.stdout  # nothing matched, and every pattern was tried
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "matches"),
+    [("/(a|a)+$/", "aaaa", True), ("/(a|a)+$/", "aaab", False), ("/^(.*a){3}$/", "xaxaxa", True)],
+)
+def test_linear_patterns_still_mean_what_they_say(pattern: str, text: str, matches: bool) -> None:
+    assert title_matches(pattern, text) is matches

@@ -145,7 +145,14 @@ def test_categories_enabled() -> None:
             "auto_review:\n  ignore_title: ['/[/']\n",
             "auto_review.ignore_title: invalid regular expression /[/",
         ),
-        ("auto_review:\n  ignore_title: ['/(a+)+$/']\n", "nests repetitions"),
+        (
+            "auto_review:\n  ignore_title: ['/(?<!x)wip/']\n",
+            "auto_review.ignore_title: invalid regular expression /(?<!x)wip/: invalid perl operator",
+        ),
+        (
+            "auto_review:\n  ignore_authors: ['/(a)\\1/']\n",
+            "lookaround and backreferences are not supported",
+        ),
         ("on: true\n", "key true must be text"),
     ],
 )
