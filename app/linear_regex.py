@@ -8,7 +8,7 @@ This module is the one typed door to it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +68,24 @@ class LinearPattern:
         """Yield non-overlapping matches left to right (the text is encoded once, not per match)."""
         for found in self._regexp.finditer(text):
             yield LinearMatch(found, self._names)
+
+    def subn(self, repl: str | Callable[[LinearMatch], str], text: str) -> tuple[str, int]:
+        """Replace every match with `repl` (a literal, or a function of the match); count them."""
+        pieces: list[str] = []
+        end = 0
+        count = 0
+        for match in self.finditer(text):
+            start, stop = match.span()
+            pieces.append(text[end:start])
+            pieces.append(repl if isinstance(repl, str) else repl(match))
+            end = stop
+            count += 1
+        pieces.append(text[end:])
+        return "".join(pieces), count
+
+    def sub(self, repl: str | Callable[[LinearMatch], str], text: str) -> str:
+        """Return `text` with every match replaced (see subn)."""
+        return self.subn(repl, text)[0]
 
 
 def compile_linear(pattern: str, *, ignore_case: bool = False, dot_all: bool = False) -> LinearPattern:

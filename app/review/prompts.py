@@ -23,6 +23,7 @@ from app.review.schema import (
     FINDINGS_SCHEMA_NAME,
 )
 
+MAX_TITLE_CHARS: Final = 300
 MAX_DESCRIPTION_CHARS: Final = 2000
 MAX_FILES_LISTED: Final = 60
 MAX_FILES_CHARS: Final = 3000
@@ -167,7 +168,7 @@ def with_schema_in_prompt(messages: list[Message], name: str, schema: dict[str, 
 def _context_block(context: PrContext) -> str:
     parts = [
         "<pr_context>",
-        f"<title>{escape(_trim(context.title, 300))}</title>",
+        f"<title>{escape(_trim(context.title, MAX_TITLE_CHARS))}</title>",
         f"<description>\n{escape(_trim(context.body, MAX_DESCRIPTION_CHARS))}\n</description>",
         _files_block(context.files),
     ]

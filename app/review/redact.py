@@ -3,6 +3,11 @@
 Known token formats are matched exactly; values assigned to secret-sounding names are caught by
 how random they look (Shannon entropy plus a mix of character classes), which keeps ordinary
 identifiers and test placeholders out.
+
+Every pattern runs on RE2 (app.linear_regex): diffs and PR descriptions are written by strangers, and
+with Python's backtracking `re` runs like "authauth..." or "sk-sk-..." made this module quadratic (16 K
+characters of description took seconds, on every push). RE2 has no lookaround or backreferences, so
+the openai-key digit rule and the matching quotes of an assignment are checked in code instead.
 """
 
 from __future__ import annotations
@@ -10,11 +15,12 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Final
 
 from app.diff.model import Chunk, DiffLine, Hunk, LineKind
+from app.linear_regex import LinearMatch, LinearPattern, compile_linear
 from app.review.findings import Category, Finding, Severity
 
 ENTROPY_THRESHOLD: Final = 3.0  # bits per character; random 12+ char tokens score well above it
@@ -28,37 +34,46 @@ def is_secret_finding(finding: Finding) -> bool:
     return finding.category is Category.RISK and finding.title == SECRET_TITLE
 
 
-_KEY_BEGIN = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
-_KEY_END = re.compile(r"-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
-_KEY_BLOCK = re.compile(
-    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?(?:-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\Z)",
-    re.DOTALL,
+_KEY_BEGIN = compile_linear(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
+_KEY_END = compile_linear(r"-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
+_KEY_BLOCK = compile_linear(
+    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?(?:-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\z)",
+    dot_all=True,
 )
-_BASE64_LINE = re.compile(r"\s*[A-Za-z0-9+/=]{16,}\s*")
+_BASE64_LINE = compile_linear(r"\s*[A-Za-z0-9+/=]{16,}\s*")
 
-# Ordered: specific formats first, so the generic rules only see what is left.
-_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
-    ("aws-access-key", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b")),
-    ("github-token", re.compile(r"\b(?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{30,}\b")),
-    ("github-token", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{30,}")),
-    ("slack-token", re.compile(r"\bxox[baprs]-[A-Za-z0-9-]{10,}")),
-    ("openai-key", re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{20,}")),
-    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")),
-    ("google-api-key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
+
+def _has_digit(token: str) -> bool:
+    return any(c.isdigit() for c in token[3:])
+
+
+# Ordered: specific formats first, so the generic rules only see what is left. The third item, when
+# set, must accept the matched text (RE2 has no lookahead): an OpenAI-style key holds a digit, so names
+# like "sk-learn-estimator-wrapper" are left alone.
+_OPENAI_KEY_RULE = compile_linear(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}")
+Accept = Callable[[str], bool] | None
+_PATTERNS: Final[tuple[tuple[str, LinearPattern, Accept], ...]] = (
+    ("aws-access-key", compile_linear(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b"), None),
+    ("github-token", compile_linear(r"\b(?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{30,}\b"), None),
+    ("github-token", compile_linear(r"\bgithub_pat_[A-Za-z0-9_]{30,}"), None),
+    ("slack-token", compile_linear(r"\bxox[baprs]-[A-Za-z0-9-]{10,}"), None),
+    ("openai-key", _OPENAI_KEY_RULE, _has_digit),
+    ("jwt", compile_linear(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), None),
+    ("google-api-key", compile_linear(r"\bAIza[0-9A-Za-z_-]{35}"), None),
 )
 
 _SECRET_WORDS = (
     r"password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credential|auth"
 )
-# Anchored on the keyword, not on the start of the name: a leading `[\w.-]*` backtracks at every
-# position and made this rule 50 times slower than all the others together.
 _SECRET_NAME = rf"(?:{_SECRET_WORDS})[\w.-]*"
-_ASSIGNMENT = re.compile(
+# One alternative per quote character stands in for a backreference to the opening quote.
+_ASSIGNMENT = compile_linear(
     rf"(?i)(?P<name>{_SECRET_NAME})[\"']?\s*(?::=|=>|[:=])\s*"
-    r"(?:(?P<q>[\"'`])(?P<quoted>[^\"'`\n]+)(?P=q)|(?P<bare>[^\s\"'`,;)\]}]+))"
+    r"(?:\"(?P<dq>[^\"'`\n]+)\"|'(?P<sq>[^\"'`\n]+)'|`(?P<bq>[^\"'`\n]+)`|(?P<bare>[^\s\"'`,;)\]}]+))"
 )
-_BEARER = re.compile(r"(?i)\bbearer\s+(?P<value>[A-Za-z0-9._~+/-]{20,}=*)")
-_URL_PASSWORD = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:@/]+:(?P<value>[^\s@/]+)@", re.IGNORECASE)
+_QUOTED_GROUPS: Final = ("dq", "sq", "bq")
+_BEARER = compile_linear(r"(?i)\bbearer\s+(?P<value>[A-Za-z0-9._~+/-]{20,}=*)")
+_URL_PASSWORD = compile_linear(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:@/]+:(?P<value>[^\s@/]+)@")
 _WORDY_SEGMENT = re.compile(r"[A-Za-z]*\d*")
 _REFERENCE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?:\(.*)?")
 _PLACEHOLDER_HINTS: Final = (
@@ -137,9 +152,9 @@ def looks_random(value: str, *, quoted: bool) -> bool:
     return classes >= 3 or (len(value) >= 20 and classes >= 2)
 
 
-def _swap_group(match: re.Match[str], group: str, new: str) -> str:
+def _swap_group(match: LinearMatch, group: str, new: str) -> str:
     start, end = match.span(group)
-    whole = match.group(0)
+    whole = match.group(0) or ""
     return whole[: start - match.start()] + new + whole[end - match.start() :]
 
 
@@ -152,33 +167,40 @@ def redact_text(text: str) -> tuple[str, list[str]]:
             kinds.append(kind)
         return placeholder(kind)
 
-    for kind, pattern in (("private-key", _KEY_BLOCK), *_PATTERNS):
-        text, count = pattern.subn(placeholder(kind), text)
-        if count:
-            found(kind)
+    text, count = _KEY_BLOCK.subn(placeholder("private-key"), text)
+    if count:
+        found("private-key")
+    for kind, pattern, accept in _PATTERNS:
 
-    def bearer(match: re.Match[str]) -> str:
-        if not looks_random(match.group("value"), quoted=True):
-            return match.group(0)
-        return _swap_group(match, "value", found("bearer-token"))
+        def known_format(match: LinearMatch, kind: str = kind, accept: Accept = accept) -> str:
+            token = match.group(0) or ""
+            return found(kind) if accept is None or accept(token) else token
 
-    text = _BEARER.sub(bearer, text)
+        text = pattern.sub(known_format, text)
+    return _redact_contextual(text, found), kinds
 
-    def url_password(match: re.Match[str]) -> str:
-        if not looks_random(match.group("value"), quoted=True):
-            return match.group(0)
-        return _swap_group(match, "value", found("url-password"))
 
-    text = _URL_PASSWORD.sub(url_password, text)
+def _redact_contextual(text: str, found: Callable[[str], str]) -> str:
+    """Replace values that are secrets only by where they sit: after Bearer, in a URL, assigned."""
 
-    def assignment(match: re.Match[str]) -> str:
-        group = "quoted" if match.group("quoted") is not None else "bare"
-        if not looks_random(match.group(group), quoted=group == "quoted"):
-            return match.group(0)
+    def valued(kind: str, group: str) -> Callable[[LinearMatch], str]:
+        def replace_value(match: LinearMatch) -> str:
+            if not looks_random(match.group(group) or "", quoted=True):
+                return match.group(0) or ""
+            return _swap_group(match, group, found(kind))
+
+        return replace_value
+
+    text = _BEARER.sub(valued("bearer-token", "value"), text)
+    text = _URL_PASSWORD.sub(valued("url-password", "value"), text)
+
+    def assignment(match: LinearMatch) -> str:
+        group = next((g for g in _QUOTED_GROUPS if match.group(g) is not None), "bare")
+        if not looks_random(match.group(group) or "", quoted=group != "bare"):
+            return match.group(0) or ""
         return _swap_group(match, group, found("generic-secret"))
 
-    text = _ASSIGNMENT.sub(assignment, text)
-    return text, kinds
+    return _ASSIGNMENT.sub(assignment, text)
 
 
 @dataclass(slots=True)
@@ -198,7 +220,7 @@ def _redact_hunk(hunk: Hunk) -> list[_LineResult]:
             results.append(_LineResult(replace(line, text=key_text), []))
             continue
         begin = _KEY_BEGIN.search(line.text)
-        if begin and not _KEY_END.search(line.text, begin.end()):
+        if begin and not _KEY_END.search(line.text[begin.end() :]):
             in_key = True
         elif not begin and _KEY_END.search(line.text):
             # The block began before this chunk (a split hunk): blank the key body above the end.

@@ -16,7 +16,14 @@ from app.diff.tokens import estimate_tokens
 from app.errors import ModelError
 from app.review.findings import Category, Finding, Severity
 from app.review.llm import ModelClient, NotAdmitted
-from app.review.prompts import Message, PrContext, build_messages
+from app.review.prompts import (
+    MAX_DESCRIPTION_CHARS,
+    MAX_INSTRUCTIONS_CHARS,
+    MAX_TITLE_CHARS,
+    Message,
+    PrContext,
+    build_messages,
+)
 from app.review.redact import redact_chunk, redact_text
 from app.review.usage import Prices, Usage, UsageMeter, cost_usd
 
@@ -146,15 +153,23 @@ def _short(exc: BaseException) -> str:
     return text if len(text) <= _MAX_ERROR else text[: _MAX_ERROR - 1] + "\u2026"
 
 
+def _head(text: str, shown: int) -> str:
+    """Keep twice what the prompt shows: a secret that straddles the prompt's cut is still whole here,
+    so it is redacted, while megabytes of description are never scanned."""
+    return text[: 2 * shown]
+
+
 def redact_context(context: PrContext) -> PrContext:
-    """Return `context` with secrets removed from every free-text field."""
+    """Return `context` trimmed to what a prompt can show, with secrets removed from every free-text field."""
     return replace(
         context,
-        title=redact_text(context.title)[0],
-        body=redact_text(context.body)[0],
+        title=redact_text(_head(context.title, MAX_TITLE_CHARS))[0],
+        body=redact_text(_head(context.body, MAX_DESCRIPTION_CHARS))[0],
         files=[redact_text(name)[0] for name in context.files],
-        instructions=redact_text(context.instructions)[0],
-        path_instructions=[redact_text(text)[0] for text in context.path_instructions],
+        instructions=redact_text(_head(context.instructions, MAX_INSTRUCTIONS_CHARS))[0],
+        path_instructions=[
+            redact_text(_head(text, MAX_INSTRUCTIONS_CHARS))[0] for text in context.path_instructions
+        ],
     )
 
 

@@ -78,8 +78,15 @@ async def test_body_at_the_limit_is_read_and_checked_for_a_signature() -> None:
 
 @pytest.mark.parametrize(
     ("header", "too_large"),
-    [(None, False), ("12", False), (str(MAX_BODY_BYTES), False), (str(MAX_BODY_BYTES + 1), True),
-     ("-5", False), ("lots", False), (" 99999999999999999999 ", True)],
+    [
+        (None, False),
+        ("12", False),
+        (str(MAX_BODY_BYTES), False),
+        (str(MAX_BODY_BYTES + 1), True),
+        ("-5", False),
+        ("lots", False),
+        (" 99999999999999999999 ", True),
+    ],
 )
 def test_declared_too_large(header: str | None, too_large: bool) -> None:
     assert declared_too_large(header) is too_large
