@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from app.diff.model import FileDiff
 from app.github.models import RepoRef
 from app.pipeline.ports import FingerprintStore, GitHubPort
-from app.publish.fingerprint import finding_code, fingerprint, markers_in
+from app.publish.fingerprint import finding_code, fingerprint, legacy_fingerprint, markers_in
 from app.publish.placement import FileNote, PlacedComment, Placement, PrNote
 from app.review.findings import Finding
 
@@ -43,13 +43,12 @@ class Deduplicator:
     ) -> list[tuple[PlacedComment, str]]:
         fresh: list[tuple[PlacedComment, str]] = []
         for placed in placement.inline:
-            fp = fingerprint(
-                placed.path,
-                placed.finding.category.value,
-                finding_code(placed, files.get(placed.path)),
-                placed.finding.title,
+            code = finding_code(placed, files.get(placed.path))
+            fp = fingerprint(placed.path, placed.finding.category.value, code)
+            legacy = legacy_fingerprint(
+                placed.path, placed.finding.category.value, code, placed.finding.title
             )
-            if fp in self.known:
+            if fp in self.known or legacy in self.known:
                 self.duplicates += 1
                 continue
             self.known.add(fp)

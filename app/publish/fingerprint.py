@@ -1,9 +1,12 @@
 """Fingerprints that recognise a finding again on later runs, and the hidden markers that carry them.
 
-A fingerprint deliberately ignores line numbers (they move with every push) and the model's wording
-(it changes between runs); it keys on the file, the category and the code the finding is about. The
-marker is appended to every posted body so dedup still works when the database is lost: the app
-reads its own earlier comments and collects their markers.
+A fingerprint deliberately ignores line numbers (they move with every push) and the model's wording,
+title included (models reword titles between runs); it keys on the file, the category and the code the
+finding is about. The marker is appended to every posted body so dedup still works when the database
+is lost: the app reads its own earlier comments and collects their markers.
+
+Inline comments posted before titles were left out carry a titled key: `legacy_fingerprint` computes
+it so those markers still recognise their finding.
 """
 
 from __future__ import annotations
@@ -26,17 +29,19 @@ def _collapse(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
-def fingerprint(path: str, category: str, code: str, title: str = "") -> str:
-    """Return a short stable hex key for a finding on `code` in `path`.
-
-    The title is optional and left out by default: models reword titles between runs, and a key
-    that changed with the wording would repeat the comment. Pass it only where two problems of the
-    same category on the same code must stay distinct; it is reduced to lowercase words so spacing
-    and punctuation do not matter.
-    """
-    words = " ".join(_WORD.findall(title.lower()))
+def _key(path: str, category: str, code: str, words: str) -> str:
     material = "\x1f".join((path, str(category), _collapse(code), words))
     return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:FINGERPRINT_HEX]
+
+
+def fingerprint(path: str, category: str, code: str) -> str:
+    """Return a short stable hex key for a finding on `code` in `path` (never its wording)."""
+    return _key(path, category, code, "")
+
+
+def legacy_fingerprint(path: str, category: str, code: str, title: str) -> str:
+    """Return the key older versions gave an inline comment: the same, plus the title's words."""
+    return _key(path, category, code, " ".join(_WORD.findall(title.lower())))
 
 
 def _line_text(diff: FileDiff, side: Side, number: int) -> str | None:

@@ -7,8 +7,9 @@ import hashlib
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.publish.fingerprint import finding_code, fingerprint, marker, markers_in
-from app.publish.placement import place_findings
+from app.pipeline.dedup import Deduplicator
+from app.publish.fingerprint import finding_code, fingerprint, legacy_fingerprint, marker, markers_in
+from app.publish.placement import Placement, place_findings
 from app.review.findings import Category
 from tests.unit.publish.helpers import file_diff, finding, hunk
 
@@ -30,11 +31,33 @@ def test_path_category_and_code_each_matter() -> None:
     assert base != fingerprint("a.py", "lint", "x = 2")
 
 
-def test_title_only_counts_when_given_and_ignores_case_and_punctuation() -> None:
+def test_legacy_keys_held_the_title_words_ignoring_case_and_punctuation() -> None:
     plain = fingerprint("a.py", "risk", "x = 1")
-    titled = fingerprint("a.py", "risk", "x = 1", "Possible  None dereference!")
+    titled = legacy_fingerprint("a.py", "risk", "x = 1", "Possible  None dereference!")
     assert plain != titled
-    assert titled == fingerprint("a.py", "risk", "x = 1", "possible none-dereference")
+    assert titled == legacy_fingerprint("a.py", "risk", "x = 1", "possible none-dereference")
+    assert plain == legacy_fingerprint("a.py", "risk", "x = 1", "")  # notes never had a title
+
+
+def _inline(title: str) -> Placement:
+    diff = file_diff("m.py", hunk(1, 1, "+total = a+b"))
+    return place_findings({"m.py": diff}, [finding("m.py", 1, "total = a+b", title=title)])
+
+
+def test_a_reworded_title_does_not_repeat_the_comment() -> None:
+    files = {"m.py": file_diff("m.py", hunk(1, 1, "+total = a+b"))}
+    first = Deduplicator(known=set())
+    [(_, fp)] = first.fresh_inline(_inline("Possible overflow"), files)
+    again = Deduplicator(known={fp})
+    assert again.fresh_inline(_inline("Integer overflow when a and b are large"), files) == []
+    assert again.duplicates == 1
+
+
+def test_markers_of_titled_fingerprints_are_still_recognised() -> None:
+    files = {"m.py": file_diff("m.py", hunk(1, 1, "+total = a+b"))}
+    old = legacy_fingerprint("m.py", "risk", "total = a+b", "Possible overflow")
+    dedup = Deduplicator(known={old})
+    assert dedup.fresh_inline(_inline("Possible overflow"), files) == []
 
 
 def test_fields_cannot_bleed_into_each_other() -> None:
