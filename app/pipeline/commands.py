@@ -13,6 +13,7 @@ from app.github.models import RepoRef
 from app.jobs.models import CommandJob, ReviewJob
 from app.pipeline.ports import GitHubPort, PullStateStore
 from app.pipeline.repo_settings import load_repo_config, server_defaults
+from app.publish.markdown import not_understood
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,9 +56,8 @@ async def handle_command(
         await api.add_reaction(repo, job.comment_id, "eyes")
     for command in commands:
         if isinstance(command, UnknownCommand):
-            await api.create_issue_comment(
-                repo, job.number, f"I did not understand `{command.text}`: {command.reason}\n\n{help_text()}"
-            )
+            reply = f"{not_understood(command.text, command.reason)}\n\n{help_text()}"
+            await api.create_issue_comment(repo, job.number, reply)
             continue
         await _run(command, job, repo, api=api, store=store, settings=settings, enqueue_review=enqueue_review)
 

@@ -1,8 +1,10 @@
 """Render the text mini-review posts to GitHub, treating everything the model wrote as untrusted.
 
 Model text may carry @mentions (GitHub would notify people), issue references (GitHub would add
-cross-reference events to other issues), raw HTML and unbalanced code fences (which would swallow the
-rest of our body, markers included). Each is neutralised here before anything is posted.
+cross-reference events to other issues), raw HTML, images and links (see links.py), code blocks GitHub
+renders as something live (suggestions, diagrams, maps that fetch tiles) and unbalanced code fences
+(which would swallow the rest of our body, markers included). Each is neutralised here before anything
+is posted.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from app.publish.fingerprint import marker
+from app.publish.links import NO_LINKS, LinkPolicy, neutralise_links
 from app.publish.placement import FileNote, PlacedComment, PrNote
 from app.review.findings import Finding, Severity
 
@@ -37,6 +40,9 @@ _SEVERITY_EMOJI = {
     Severity.MINOR: "\N{LARGE YELLOW CIRCLE}",
     Severity.NIT: "\N{WHITE CIRCLE}",
 }
+# Fenced blocks GitHub turns into something other than code: a suggestion that can be applied,
+# diagrams and maps (which load their content). Model text gets plain code blocks only.
+_LIVE_FENCE_INFO = frozenset({"suggestion", "mermaid", "geojson", "topojson", "stl", "math", "ascii-math"})
 _CATEGORY_ORDER = ("lint", "test", "risk")
 _SEVERITY_ORDER = ("critical", "major", "minor", "nit")
 
@@ -63,8 +69,8 @@ class _FenceTracker:
         return True
 
 
-def _escape_inline(text: str, table: dict[int, str] = _HTML) -> str:
-    """Escape HTML in `text` except inside code spans, whose content GitHub shows literally."""
+def _escape_inline(text: str, table: dict[int, str] = _HTML, links: LinkPolicy = NO_LINKS) -> str:
+    """Escape HTML, links and images in `text` except inside code spans, which GitHub shows literally."""
     runs = list(_BACKTICKS.finditer(text))
     closer: dict[int, int] = {}
     last_of_length: dict[int, int] = {}
@@ -78,7 +84,7 @@ def _escape_inline(text: str, table: dict[int, str] = _HTML) -> str:
     i = 0
     while i < len(runs):
         run = runs[i]
-        out.append(text[pos : run.start()].translate(table))
+        out.append(neutralise_links(text[pos : run.start()], table, links))
         if i in closer and not _backslash_escaped(text, run.start()):
             end = runs[closer[i]].end()
             out.append(text[run.start() : end])
@@ -86,7 +92,7 @@ def _escape_inline(text: str, table: dict[int, str] = _HTML) -> str:
         else:
             out.append(run.group())
             pos, i = run.end(), i + 1
-    out.append(text[pos:].translate(table))
+    out.append(neutralise_links(text[pos:], table, links))
     return "".join(out)
 
 
@@ -103,8 +109,19 @@ def _neutralise_pings(text: str) -> str:
     return _ISSUE_REF.sub("#" + _ZWSP, _MENTION.sub("@" + _ZWSP, text))
 
 
-def neutralise(text: str) -> str:
-    """Return model-written markdown safe to embed in our bodies: no pings, no HTML, fences closed."""
+def _plain_fence(line: str) -> str:
+    """Return a fence-opening line with an info string GitHub would render live replaced by `text`."""
+    match = _FENCE_OPEN.match(line)
+    assert match is not None
+    info = match.group(2).strip()
+    if info.split(" ", 1)[0].lower() not in _LIVE_FENCE_INFO:
+        return line
+    return line[: match.start(2)] + "text"
+
+
+def neutralise(text: str, links: LinkPolicy = NO_LINKS) -> str:
+    """Return model-written markdown safe to embed in our bodies: no pings, HTML, images, foreign links;
+    fences closed."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     out: list[str] = []
     paragraph: list[str] = []
@@ -112,13 +129,14 @@ def neutralise(text: str) -> str:
 
     def flush() -> None:
         if paragraph:
-            out.append(_escape_inline("\n".join(paragraph)))
+            out.append(_escape_inline("\n".join(paragraph), links=links))
             paragraph.clear()
 
     for line in lines:
+        opening = fences.open is None
         if fences.feed(line):
             flush()
-            out.append(line)
+            out.append(_plain_fence(line) if opening else line)
         elif line.strip():
             paragraph.append(line)
         else:
@@ -149,6 +167,11 @@ def code_span(text: str) -> str:
     return f"{fence}{pad}{flat}{pad}{fence}"
 
 
+def not_understood(command_text: str, reason: str) -> str:
+    """Return the reply's first line for a command we could not parse, its text shown verbatim as code."""
+    return f"I did not understand {code_span(command_text)}: {reason}"
+
+
 def code_block(code: str, info: str = "") -> str:
     """Return a fenced block that no line of `code` can close early."""
     longest = max((len(m.group()) for m in _BACKTICKS.finditer(code)), default=0)
@@ -160,9 +183,9 @@ def code_block(code: str, info: str = "") -> str:
     return f"{fence}{info}\n{code}\n{fence}"
 
 
-def fit(raw: str, budget: int) -> str:
-    """Sanitize `raw`, cutting it at a line boundary first when the result would exceed `budget`."""
-    text = neutralise(raw)
+def fit(raw: str, budget: int, links: LinkPolicy = NO_LINKS) -> str:
+    """Neutralise `raw`, cutting it at a line boundary first when the result would exceed `budget`."""
+    text = neutralise(raw, links)
     if len(text) <= budget:
         return text
     note = "\n\n_\N{HORIZONTAL ELLIPSIS} truncated_"
@@ -174,7 +197,7 @@ def fit(raw: str, budget: int) -> str:
             head = head[:newline]
         # Cut the raw text, not the neutralised one: a cut inside a code span would otherwise leave
         # its unescaped content in plain text.
-        text = neutralise(head) + note
+        text = neutralise(head, links) + note
         if len(text) <= budget or cut == 0:
             return text if len(text) <= budget else ""
         cut = min(len(head), cut * 9 // 10)
@@ -186,7 +209,7 @@ def _headline(finding: Finding) -> str:
     return f"**{emoji} {finding.category.value} \N{MIDDLE DOT} {finding.severity.value}: {title}**"
 
 
-def comment_body(placed: PlacedComment, fp: str, limit: int = MAX_BODY) -> str:
+def comment_body(placed: PlacedComment, fp: str, limit: int = MAX_BODY, links: LinkPolicy = NO_LINKS) -> str:
     """Return the body of one inline review comment, ending with its fingerprint marker."""
     finding = placed.finding
     head = _headline(finding)
@@ -202,7 +225,7 @@ def comment_body(placed: PlacedComment, fp: str, limit: int = MAX_BODY) -> str:
     if len(head) + sum(map(len, tail)) + separators + body_room > limit:
         tail[:-1] = ["_The suggested change is too long to post._"] if finding.suggestion is not None else []
     budget = limit - len(head) - sum(map(len, tail)) - 2 * (len(tail) + 1)
-    body = fit(finding.body, budget)
+    body = fit(finding.body, budget, links)
     return "\n\n".join(part for part in (head, body, *tail) if part)
 
 
@@ -234,6 +257,7 @@ class ReviewSummary:
     run_url: str = ""
     notices: list[str] = field(default_factory=list)
     fingerprints: list[str] = field(default_factory=list)  # of the notes, so their dedup survives too
+    links: LinkPolicy = NO_LINKS  # where links in model text may point (the PR's own repository)
 
 
 def _ordered(counts: dict[str, int], order: tuple[str, ...]) -> list[tuple[str, int]]:
@@ -303,9 +327,9 @@ def _indent(text: str) -> str:
     return "\n".join(f"  {line}" if line else "" for line in text.split("\n"))
 
 
-def _note(finding: Finding, where: str, reason: str) -> str:
+def _note(finding: Finding, where: str, reason: str, links: LinkPolicy) -> str:
     lines = [f"- {_headline(finding)}{where} \N{EM DASH} _{neutralise_line(reason)}_"]
-    body = fit(finding.body, NOTE_BODY_CHARS)
+    body = fit(finding.body, NOTE_BODY_CHARS, links)
     if body:
         lines.append(_indent(body))
     if finding.suggestion is not None:
@@ -339,8 +363,8 @@ def summary_body(s: ReviewSummary) -> str:
     parts = [f"> \N{WARNING SIGN}\N{VARIATION SELECTOR-16} {neutralise_line(n, 1_000)}" for n in s.notices]
     parts += [_summary_headline(s), _coverage(s)]
     parts += _not_reviewed(s)
-    notes = [_note(n.finding, f" in {code_span(n.path)}", n.reason) for n in s.file_notes]
-    notes += [_note(n.finding, "", n.reason) for n in s.pr_notes]
+    notes = [_note(n.finding, f" in {code_span(n.path)}", n.reason, s.links) for n in s.file_notes]
+    notes += [_note(n.finding, "", n.reason, s.links) for n in s.pr_notes]
     if notes:
         parts.append("**Not placed on a line of the diff**")
         parts += notes

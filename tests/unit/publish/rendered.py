@@ -1,0 +1,53 @@
+"""An independent reading of what we post: markdown-it-py (CommonMark + GFM tables, strikethrough and
+URL autolinks), flattened to the things that would be live on GitHub."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+_PARSER = MarkdownIt("gfm-like")
+LIVE_MENTION = re.compile(r"(?<![A-Za-z0-9_`])@[A-Za-z0-9]")
+# The HTML we write ourselves (markers, the collapsible list, the footer); model text must add none.
+OWN_HTML = re.compile(r"(?:<!-- mini-review:fp=[0-9a-f]{16} -->|</?(?:details|summary|sub)>)\s*")
+LIVE_FENCES = {"suggestion", "mermaid", "geojson", "topojson", "stl", "math", "ascii-math"}
+
+
+@dataclass
+class Rendered:
+    images: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    html: list[str] = field(default_factory=list)
+    fence_infos: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)  # plain text outside code, where mentions are live
+
+    @property
+    def mentions(self) -> list[str]:
+        return [t for t in self.text if LIVE_MENTION.search(t)]
+
+
+def read(markdown: str) -> Rendered:
+    found = Rendered()
+    _walk(_PARSER.parse(markdown), found)
+    return found
+
+
+def _walk(tokens: list[Token], found: Rendered) -> None:
+    for token in tokens:
+        if token.type == "image":
+            found.images.append(str(token.attrGet("src")))
+        elif token.type == "link_open":
+            found.links.append(str(token.attrGet("href")))
+        elif token.type in {"html_inline", "html_block"}:
+            rest = OWN_HTML.sub("", token.content)
+            if rest.strip():
+                found.html.append(token.content)
+        elif token.type == "fence":
+            found.fence_infos.append(token.info.strip().split(" ")[0].lower())
+        elif token.type == "text":
+            found.text.append(token.content)
+        if token.children:
+            _walk(token.children, found)
