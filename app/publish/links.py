@@ -5,8 +5,10 @@ fetch a URL that can carry data out; a link lends our voice to wherever it point
 - `[` becomes the entity `&lbrack;`, which CommonMark shows as a bracket but never reads as the start of a
   link, image, footnote or reference definition (a backslash escape could be undone by one before it);
 - an inline link `[label](url)` into the PR's own repository on the configured GitHub is kept; any
-  other becomes `label (`url`)`;
-- a bare URL (which GitHub would autolink) is kept only into the same repository, else shown as code.
+  other becomes `label (url)` with the URL made inert;
+- a bare URL (which GitHub would autolink) is kept only into the same repository, else made inert: a
+  zero-width space after its scheme or `www` stops autolinking and still reads as the URL. (Code spans
+  would do too, but their backticks merge with backticks around them and can unbalance.)
 Patterns run on RE2 (linear time): this text is attacker-chosen.
 """
 
@@ -19,10 +21,11 @@ from app.linear_regex import LinearMatch, compile_linear
 
 _TOKENS = compile_linear(
     r"(?P<link>\[(?P<label>[^\[\]\n]{0,500})\]\((?P<dest>[^\s()<>]+)\))"
-    r"|(?P<url>(?:(?:https?|ftp)://|www\.)[^\s<>]+)",
+    r"|(?P<url>(?:(?:https?|ftp)://|www\.)[^\s<>]*)",
     ignore_case=True,
 )
 _TRAILING_PUNCTUATION = ".,:;!?'\")*_~"
+_ZWSP = "\u200b"
 
 
 @dataclass(frozen=True)
@@ -61,15 +64,15 @@ def repo_web_url(api_url: str, full_name: str) -> str:
     return f"{parts.scheme}://{host}{path}/{full_name}"
 
 
-def _as_code(text: str) -> str:
-    longest = 0
-    run = 0
-    for char in text:
-        run = run + 1 if char == "`" else 0
-        longest = max(longest, run)
-    fence = "`" * (longest + 1)
-    pad = " " if text[:1] == "`" or text[-1:] == "`" else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
+def _inert(url: str, table: dict[int, str]) -> str:
+    """Return `url` escaped and broken where GitHub's autolinker would start reading it."""
+    text = url.translate(table)
+    scheme = text.find("://")
+    if scheme > 0:
+        return text[:scheme] + _ZWSP + text[scheme:]
+    if text[:4].lower() == "www.":
+        return text[:3] + _ZWSP + text[3:]
+    return text
 
 
 def neutralise_links(text: str, table: dict[int, str], links: LinkPolicy = NO_LINKS) -> str:
@@ -93,9 +96,7 @@ def _token(match: LinearMatch, table: dict[int, str], links: LinkPolicy) -> str:
         label = (match.group("label") or "").translate(table)
         if links.allows(dest):
             return f"[{label}]({dest})"
-        return f"{label} ({_as_code(dest)})"
+        return f"{label} ({_inert(dest, table)})"
     url = whole.rstrip(_TRAILING_PUNCTUATION)
     tail = whole[len(url) :].translate(table)
-    if not url:
-        return tail
-    return (url if links.allows(url) else _as_code(url)) + tail
+    return (url if links.allows(url) else _inert(url, table)) + tail

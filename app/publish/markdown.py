@@ -90,7 +90,11 @@ def _escape_inline(text: str, table: dict[int, str] = _HTML, links: LinkPolicy =
             out.append(text[run.start() : end])
             pos, i = end, closer[i] + 1
         else:
-            out.append(run.group())
+            # Literal here, but a bare backtick could pair with one in text we put after it (a code
+            # span of ours) and turn what lies between into raw markdown. An entity never pairs.
+            # (A backslash-escaped backtick is already inert and reads better as itself.)
+            escaped = _backslash_escaped(text, run.start())
+            out.append("`" * escaped + "&grave;" * (len(run.group()) - escaped))
             pos, i = run.end(), i + 1
     out.append(neutralise_links(text[pos:], table, links))
     return "".join(out)
@@ -174,6 +178,9 @@ def not_understood(command_text: str, reason: str) -> str:
 
 def code_block(code: str, info: str = "") -> str:
     """Return a fenced block that no line of `code` can close early."""
+    # A lone CR ends a line for GitHub too: left in, it would start an unindented line that ends a
+    # list item's block early (and what follows would be live markdown).
+    code = code.replace("\r\n", "\n").replace("\r", "\n")
     longest = max((len(m.group()) for m in _BACKTICKS.finditer(code)), default=0)
     fence = "`" * max(3, longest + 1)
     if code.endswith("\n"):

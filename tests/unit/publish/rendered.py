@@ -10,6 +10,11 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 _PARSER = MarkdownIt("gfm-like")
+# GitHub autolinks only `www.` and `scheme://` text, not bare domains (linkify-it's fuzzy links);
+# `www.` is checked on the text below instead.
+_PARSER.linkify.set({"fuzzy_link": False})
+_PARSER.linkify.add("//", None)  # nor protocol-relative `//host` text
+LIVE_WWW = re.compile(r"(?:^|[\s*_~(])www\.[A-Za-z0-9]", re.IGNORECASE)
 LIVE_MENTION = re.compile(r"(?<![A-Za-z0-9_`])@[A-Za-z0-9]")
 # The HTML we write ourselves (markers, the collapsible list, the footer); model text must add none.
 OWN_HTML = re.compile(r"(?:<!-- mini-review:fp=[0-9a-f]{16} -->|</?(?:details|summary|sub)>)\s*")
@@ -39,8 +44,8 @@ def _walk(tokens: list[Token], found: Rendered) -> None:
     for token in tokens:
         if token.type == "image":
             found.images.append(str(token.attrGet("src")))
-        elif token.type == "link_open":
-            found.links.append(str(token.attrGet("href")))
+        elif token.type == "link_open" and not str(token.attrGet("href")).startswith("mailto:"):
+            found.links.append(str(token.attrGet("href")))  # e-mail addresses stay mailto: links
         elif token.type in {"html_inline", "html_block"}:
             rest = OWN_HTML.sub("", token.content)
             if rest.strip():
@@ -49,5 +54,6 @@ def _walk(tokens: list[Token], found: Rendered) -> None:
             found.fence_infos.append(token.info.strip().split(" ")[0].lower())
         elif token.type == "text":
             found.text.append(token.content)
+            found.links += [f"www-autolink in {token.content!r}"] if LIVE_WWW.search(token.content) else []
         if token.children:
             _walk(token.children, found)

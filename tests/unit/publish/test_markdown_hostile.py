@@ -113,3 +113,25 @@ def test_unknown_command_text_stays_inside_one_code_span(text: str) -> None:
     rendered = read(line)
     assert rendered.mentions == [] and rendered.images == [] and rendered.html == []
     assert "".join(rendered.text) == "I did not understand : unknown command"
+
+
+def test_a_carriage_return_in_a_suggestion_cannot_end_the_note_block() -> None:
+    """Found by the fuzzer: a lone CR is a line end for GitHub, so the indented block ended early."""
+    bad = finding("a.py", 99, "x", suggestion="\r@octocat <img src=x>")
+    summary = ReviewSummary(head_sha="a" * 40, file_notes=[FileNote(finding=bad, path="a.py", reason="r")])
+    rendered = read(summary_body(summary))
+    assert rendered.mentions == [] and rendered.html == []
+
+
+def test_a_bare_backtick_in_a_title_cannot_pair_with_our_code_span() -> None:
+    """Found by the fuzzer: the title's backtick and one of the path's code span made a span that
+    left the rest of the path as raw HTML."""
+    title = "`<img src=x>"
+    bad = finding("a.py", 99, "x", title=title)
+    summary = ReviewSummary(head_sha="a" * 40, file_notes=[FileNote(finding=bad, path=title, reason="r")])
+    rendered = read(summary_body(summary))
+    assert rendered.html == [] and rendered.images == []
+
+
+def test_a_bare_scheme_before_a_backtick_is_inert() -> None:
+    assert read(sanitize_line("https://`")).links == []
