@@ -26,6 +26,7 @@ _TOKENS = compile_linear(
 )
 _TRAILING_PUNCTUATION = ".,:;!?'\")*_~"
 _ZWSP = "\u200b"
+_WWW = compile_linear(r"www\.", ignore_case=True)
 
 
 @dataclass(frozen=True)
@@ -65,14 +66,9 @@ def repo_web_url(api_url: str, full_name: str) -> str:
 
 
 def _inert(url: str, table: dict[int, str]) -> str:
-    """Return `url` escaped and broken where GitHub's autolinker would start reading it."""
-    text = url.translate(table)
-    scheme = text.find("://")
-    if scheme > 0:
-        return text[:scheme] + _ZWSP + text[scheme:]
-    if text[:4].lower() == "www.":
-        return text[:3] + _ZWSP + text[3:]
-    return text
+    """Return `url` escaped and broken wherever GitHub's autolinker could start reading a link."""
+    text = url.translate(table).replace("://", _ZWSP + "://")  # every one: `https://https://x`
+    return _WWW.sub(lambda match: (match.group(0) or "")[:3] + _ZWSP + ".", text)
 
 
 def neutralise_links(text: str, table: dict[int, str], links: LinkPolicy = NO_LINKS) -> str:

@@ -135,3 +135,9 @@ def test_a_bare_backtick_in_a_title_cannot_pair_with_our_code_span() -> None:
 
 def test_a_bare_scheme_before_a_backtick_is_inert() -> None:
     assert read(sanitize_line("https://`")).links == []
+
+
+def test_a_url_inside_a_url_is_inert_too() -> None:
+    """Found by the fuzzer: only the first scheme of `https://https://x` was broken."""
+    for text in ("https://https://x.example", "https://a.example/www.b.example", "[a](https://x/https://y)"):
+        assert read(sanitize_line(text)).links == [] and read(sanitize(text)).links == []
