@@ -547,7 +547,10 @@ def test_corpus_file_lists_with_random_citations_land_without_422(tmp_path: Path
         outcomes = [row["outcome"] for row in run["findings"]]
         assert len(outcomes) == len(brain.cited)
         assert sum(o == "inline comment" for o in outcomes) == len(comments)
-        assert all(o == "inline comment" or o.startswith("summary") for o in outcomes), outcomes
+        # Two citations of one line in one category share a fingerprint (titles do not count), so the
+        # second is folded into the first.
+        folded = {"inline comment", "already posted earlier"}
+        assert all(o in folded or o.startswith("summary") for o in outcomes), outcomes
         listed = not_reviewed(summary_text(stack, review))
         reviewed = {p for request in stack.model.requests for p in request.paths}
         assert set(listed) | reviewed == {e["filename"] for e in entries}
