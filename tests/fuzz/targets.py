@@ -22,7 +22,7 @@ from app.config.repo_config import RepoConfig, effective_config, render_config
 from app.diff.parse import DiffParseError, parse_file_patch, parse_unified_diff
 from app.publish.fingerprint import markers_in
 from app.publish.links import LinkPolicy
-from app.publish.markdown import ReviewSummary, comment_body, not_understood, sanitize, summary_body
+from app.publish.markdown import ReviewSummary, comment_body, neutralise, not_understood, summary_body
 from app.publish.placement import FileNote, place_findings
 from app.review.findings import Category, Finding, Severity
 from app.webhooks.intents import BadPayloadError, Intent, decide
@@ -105,9 +105,9 @@ def _assert_safe(rendered: Rendered, where: str) -> None:
 
 def check_markdown(text: str, title: str) -> None:
     """Every body we build from model text is safe and keeps its trailing marker."""
-    out = sanitize(text, OWN)
+    out = neutralise(text, OWN)
     assert not fence_open_at_end(out)
-    _assert_safe(read(out), "sanitize")
+    _assert_safe(read(out), "neutralise")
     diff = file_diff("a.py", hunk(1, 1, "+x = 1"))
     finding = Finding(
         category=Category.RISK,

@@ -8,9 +8,9 @@ from app.publish.links import LinkPolicy, repo_web_url
 from app.publish.markdown import (
     ReviewSummary,
     comment_body,
+    neutralise,
+    neutralise_line,
     not_understood,
-    sanitize,
-    sanitize_line,
     summary_body,
 )
 from app.publish.placement import FileNote
@@ -35,7 +35,7 @@ OWN = LinkPolicy("https://github.com/octo/app")
     ],
 )
 def test_no_image_survives(text: str) -> None:
-    for body in (sanitize(text, OWN), comment_body(placed(body=text), FP, links=OWN)):
+    for body in (neutralise(text, OWN), comment_body(placed(body=text), FP, links=OWN)):
         rendered = read(body)
         assert rendered.images == [] and rendered.html == []
 
@@ -56,18 +56,18 @@ def test_no_image_survives(text: str) -> None:
     ],
 )
 def test_links_elsewhere_are_shown_as_text(text: str) -> None:
-    rendered = read(sanitize(text, OWN))
+    rendered = read(neutralise(text, OWN))
     assert rendered.links == []
 
 
 def test_links_into_the_prs_own_repository_stay_links() -> None:
     text = "See [the helper](https://github.com/octo/app/blob/main/a.py#L3) and https://github.com/octo/app/pull/7"
-    rendered = read(sanitize(text, OWN))
+    rendered = read(neutralise(text, OWN))
     assert rendered.links == [
         "https://github.com/octo/app/blob/main/a.py#L3",
         "https://github.com/octo/app/pull/7",
     ]
-    assert read(sanitize(text)).links == []  # no repository known: no links at all
+    assert read(neutralise(text)).links == []  # no repository known: no links at all
 
 
 def test_the_repository_url_follows_the_configured_github() -> None:
@@ -79,7 +79,7 @@ def test_the_repository_url_follows_the_configured_github() -> None:
     "info", ["suggestion", "mermaid", "geojson", "topojson", "stl", "math", "Suggestion x"]
 )
 def test_code_blocks_github_would_render_live_become_plain(info: str) -> None:
-    rendered = read(sanitize(f'Try this:\n\n```{info}\nclick A href "https://attacker.example"\n```'))
+    rendered = read(neutralise(f'Try this:\n\n```{info}\nclick A href "https://attacker.example"\n```'))
     assert rendered.fence_infos == ["text"]
 
 
@@ -94,7 +94,9 @@ def test_summary_notes_get_the_same_treatment() -> None:
 
 
 def test_titles_show_links_as_text() -> None:
-    rendered = read(f"**{sanitize_line('[x](https://attacker.example) ![i](https://attacker.example/i)')}**")
+    rendered = read(
+        f"**{neutralise_line('[x](https://attacker.example) ![i](https://attacker.example/i)')}**"
+    )
     assert rendered.links == [] and rendered.images == []
 
 
@@ -134,10 +136,10 @@ def test_a_bare_backtick_in_a_title_cannot_pair_with_our_code_span() -> None:
 
 
 def test_a_bare_scheme_before_a_backtick_is_inert() -> None:
-    assert read(sanitize_line("https://`")).links == []
+    assert read(neutralise_line("https://`")).links == []
 
 
 def test_a_url_inside_a_url_is_inert_too() -> None:
     """Found by the fuzzer: only the first scheme of `https://https://x` was broken."""
     for text in ("https://https://x.example", "https://a.example/www.b.example", "[a](https://x/https://y)"):
-        assert read(sanitize_line(text)).links == [] and read(sanitize(text)).links == []
+        assert read(neutralise_line(text)).links == [] and read(neutralise(text)).links == []
