@@ -78,10 +78,8 @@ class RunUpdate(BaseModel):
     summary: str | None = None
 
     def values(self) -> dict[str, object]:
-        """The set fields as column values (JSON columns get plain lists and dicts)."""
-        return self.model_dump(mode="json", exclude_unset=True) | {
-            k: getattr(self, k) for k in ("finished_at",) if k in self.model_fields_set
-        }
+        """The set fields as column values (nested rows become the dicts the JSON columns hold)."""
+        return self.model_dump(exclude_unset=True)
 
 
 class Run(BaseModel):
