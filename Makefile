@@ -7,3 +7,4 @@ lint:
 	.venv/bin/ruff check app tests bench && .venv/bin/mypy
 bench:
 	.venv/bin/python bench/bench_diff.py
+	.venv/bin/python bench/bench_pipeline.py
