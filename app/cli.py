@@ -1,4 +1,4 @@
-"""The `mini-review` command: serve (web + embedded worker), worker (scale-out), migrate."""
+"""The `mini-review` command: serve (web + embedded worker), worker (scale-out), migrate, review."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import sys
 
 from app.errors import ConfigError
+from app.local.command import add_review_parser, review_command
 from app.settings import Settings, load_settings
 
 
@@ -66,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     sub.add_parser("worker", help="run a worker only (scale-out, e.g. on PostgreSQL)")
     sub.add_parser("migrate", help="create or upgrade the database schema and exit")
+    add_review_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "review":
+        return review_command(args)  # needs only the model's settings, not the App's
     try:
         settings = load_settings()
         preflight(settings)

@@ -11,18 +11,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from app.errors import ConfigError
 
 
-class Settings(BaseSettings):
-    """Server configuration. Names are a public contract: see the README."""
+class ModelSettings(BaseSettings):
+    """What reviewing a diff needs (model, prices, budgets, thresholds): the server's and the CLI's."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
-
-    github_app_id: int = Field(validation_alias="GITHUB_APP_ID")
-    github_app_private_key: SecretStr | None = Field(default=None, validation_alias="GITHUB_APP_PRIVATE_KEY")
-    github_app_private_key_path: Path | None = Field(
-        default=None, validation_alias="GITHUB_APP_PRIVATE_KEY_PATH"
-    )
-    github_webhook_secret: SecretStr = Field(validation_alias="GITHUB_WEBHOOK_SECRET")
-    github_api_url: str = Field(default="https://api.github.com", validation_alias="GITHUB_API_URL")
 
     openai_api_key: SecretStr = Field(validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
@@ -61,6 +53,18 @@ class Settings(BaseSettings):
     )
     min_confidence: float = Field(default=0.5, ge=0, le=1, validation_alias="MINI_MIN_CONFIDENCE")
     max_inline_comments: int = Field(default=15, ge=0, le=100, validation_alias="MINI_MAX_INLINE_COMMENTS")
+
+
+class Settings(ModelSettings):
+    """Server configuration. Names are a public contract: see the README."""
+
+    github_app_id: int = Field(validation_alias="GITHUB_APP_ID")
+    github_app_private_key: SecretStr | None = Field(default=None, validation_alias="GITHUB_APP_PRIVATE_KEY")
+    github_app_private_key_path: Path | None = Field(
+        default=None, validation_alias="GITHUB_APP_PRIVATE_KEY_PATH"
+    )
+    github_webhook_secret: SecretStr = Field(validation_alias="GITHUB_WEBHOOK_SECRET")
+    github_api_url: str = Field(default="https://api.github.com", validation_alias="GITHUB_API_URL")
 
     database_url: str = Field(default="sqlite+aiosqlite:///./mini-review.db", validation_alias="DATABASE_URL")
     public_url: str = Field(default="http://localhost:8000", validation_alias="PUBLIC_URL")
@@ -107,6 +111,14 @@ def _describe(error: ValidationError) -> str:
         else:
             parts.append(str(item["msg"]).removeprefix("Value error, "))
     return "; ".join(parts)
+
+
+def load_model_settings(**overrides: object) -> ModelSettings:
+    """Build only what reviewing needs (the local CLI): no GitHub App, no database."""
+    try:
+        return ModelSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(f"configuration error: {_describe(exc)}") from None
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -6,10 +6,10 @@ from app.config.repo_config import CONFIG_PATH, ConfigResult, RepoConfig, effect
 from app.errors import GitHubPermanentError
 from app.github.models import RepoRef
 from app.pipeline.ports import GitHubPort
-from app.settings import Settings
+from app.settings import ModelSettings
 
 
-def server_defaults(settings: Settings) -> RepoConfig:
+def server_defaults(settings: ModelSettings) -> RepoConfig:
     return RepoConfig.model_validate(
         {
             "min_severity": settings.min_severity,

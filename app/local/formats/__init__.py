@@ -1,0 +1,1 @@
+"""Report formats of `mini-review review`: text, json, sarif and GitHub workflow commands."""
