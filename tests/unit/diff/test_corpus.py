@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -96,13 +95,10 @@ def test_non_utf8_lone_cr_diff_keeps_cr_inside_lines(diffs_dir: Path) -> None:
     assert not any(t.endswith("\r") for t in texts)  # CRLF endings are line endings, not content
 
 
-def test_big_diff_parses_fast(diffs_dir: Path) -> None:
+def test_big_diff_parses_whole(diffs_dir: Path) -> None:
+    # Its speed is measured by bench/bench_diff.py, not asserted here (no wall-clock assertions in tests).
     data = (diffs_dir / "githubkit-0e823b7a-1597-files-lint.diff").read_bytes()
-    start = time.perf_counter()
-    files = parse_unified_diff(data)
-    elapsed = time.perf_counter() - start
-    assert len(files) == 1597
-    assert elapsed < 2.0
+    assert len(parse_unified_diff(data)) == 1597
 
 
 @pytest.mark.parametrize("twin", _twins())
