@@ -19,36 +19,14 @@ from app.github.client import GitHubAppClient
 from app.jobs.queue import JobQueue
 from app.jobs.worker import Worker
 from app.pipeline.handlers import WorkerDeps, build_handlers
-from app.review.llm import ModelClient, RetryPolicy
-from app.review.reviewer import ModelReviewer, ReviewerConfig
-from app.review.usage import Prices
+from app.review.factory import build_model_client, build_openai_client, reviewer_config
+from app.review.reviewer import ModelReviewer
 from app.settings import Settings
 from app.storage.db import create_engine, migrate
 from app.storage.repository import Store
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_S = 6 * 3600
-
-
-def reviewer_config(s: Settings) -> ReviewerConfig:
-    return ReviewerConfig(
-        model=s.mini_model,
-        escalation_model=s.escalation_model,
-        reasoning_effort=s.reasoning_effort,
-        max_completion_tokens=s.max_completion_tokens,
-        max_input_tokens_per_pr=s.max_input_tokens_per_pr,
-        max_cost_usd_per_pr=s.max_cost_per_pr,
-        prices=Prices(
-            input_per_m=s.price_input_per_m,
-            cached_input_per_m=s.price_cached_input_per_m,
-            output_per_m=s.price_output_per_m,
-        ),
-        escalation_prices=Prices(
-            input_per_m=s.escalation_price_input_per_m,
-            cached_input_per_m=s.escalation_price_cached_input_per_m,
-            output_per_m=s.escalation_price_output_per_m,
-        ),
-    )
 
 
 @dataclass
@@ -119,20 +97,7 @@ async def build_wiring(settings: Settings) -> Wiring:
         settings.github_api_url,
         write_interval=settings.github_write_interval_s,
     )
-    # Our retry policy (Retry-After, backoff, fallbacks) lives in ModelClient: the SDK's own is off.
-    openai_client = openai.AsyncOpenAI(
-        api_key=settings.openai_api_key.get_secret_value(),
-        base_url=settings.openai_base_url,
-        max_retries=0,
-        timeout=settings.model_timeout_s,
-    )
-    model = ModelClient(
-        openai_client,
-        max_concurrency=settings.model_concurrency,
-        reasoning_effort=settings.reasoning_effort,
-        max_completion_tokens=settings.max_completion_tokens,
-        timeout=settings.model_timeout_s,
-        retry=RetryPolicy(max_attempts=settings.model_max_attempts, base_delay=settings.model_backoff_base_s),
-    )
+    openai_client = build_openai_client(settings)
+    model = build_model_client(settings, openai_client)
     reviewer = ModelReviewer(model, reviewer_config(settings), render=render_chunk)
     return Wiring(settings, store, queue, github, reviewer, openai_client)

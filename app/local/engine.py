@@ -122,7 +122,7 @@ def _located(item: PlacedComment | FileNote | PrNote, files: dict[str, FileDiff]
         return LocalFinding(
             finding=finding,
             path=item.path,
-            fingerprint=fingerprint(item.path, finding.category.value, code, finding.title),
+            fingerprint=fingerprint(item.path, finding.category.value, code),
             line=item.line,
             start_line=item.start_line,
             side=item.side,
@@ -133,7 +133,7 @@ def _located(item: PlacedComment | FileNote | PrNote, files: dict[str, FileDiff]
     return LocalFinding(
         finding=finding,
         path=path,
-        fingerprint=fingerprint(path, finding.category.value, finding.quote, finding.title),
+        fingerprint=fingerprint(path, finding.category.value, finding.quote),
     )
 
 
