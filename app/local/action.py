@@ -26,7 +26,7 @@ from app.local.engine import LocalFinding, LocalReport
 from app.pipeline.files import to_file_diff
 from app.pipeline.posting import comment_fits, post_review
 from app.publish.fingerprint import marker, markers_in
-from app.publish.markdown import comment_body, sanitize_line
+from app.publish.markdown import comment_body, neutralise_line
 from app.publish.placement import to_review_comment
 
 DEFAULT_BOT = "github-actions[bot]"
@@ -184,10 +184,10 @@ class ActionContext:
 
 def _note_line(item: LocalFinding) -> str:
     f = item.finding
-    where = f"`{sanitize_line(item.path)}`" if item.path else "the change"
+    where = f"`{neutralise_line(item.path)}`" if item.path else "the change"
     if item.line is not None:
         where += f" line {item.line}"
-    return f"- **{f.severity.value}** {f.category.value} in {where}: {sanitize_line(f.title)}"
+    return f"- **{f.severity.value}** {f.category.value} in {where}: {neutralise_line(f.title)}"
 
 
 def review_body(report: LocalReport, notes: list[LocalFinding]) -> str:

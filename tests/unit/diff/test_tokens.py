@@ -1,7 +1,6 @@
-"""The offline token estimate stays near o200k_base counts, grows with text, and is fast."""
+"""The offline token estimate stays near o200k_base counts, grows with text."""
 
 from __future__ import annotations
-
 
 import pytest
 from hypothesis import given
