@@ -53,8 +53,8 @@ async def _migrate(settings: Settings) -> None:
 
     engine = create_engine(settings.database_url)
     try:
-        version = await migrate(engine)
-        print(f"database at schema version {version}")
+        revision = await migrate(engine)
+        print(f"database at schema revision {revision} (head)")
     finally:
         await engine.dispose()
 

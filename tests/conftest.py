@@ -6,11 +6,12 @@ import json
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.storage.db import create_engine, migrate
 
@@ -43,16 +44,33 @@ def postgres_available() -> bool:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A migrated, empty database of each kind (PostgreSQL in a schema of its own)."""
+async def blank_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """An empty, unmigrated database of each kind (PostgreSQL in a schema of its own)."""
     if request.param == "sqlite":
         eng = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
         try:
-            await migrate(eng)
             yield eng
         finally:
             await eng.dispose()
         return
+    async with postgres_schema() as schema:
+        eng = engine_in_schema(schema)
+        try:
+            yield eng
+        finally:
+            await eng.dispose()
+
+
+@pytest.fixture
+async def engine(blank_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    """A migrated, empty database of each kind (PostgreSQL in a schema of its own)."""
+    await migrate(blank_engine)
+    yield blank_engine
+
+
+@asynccontextmanager
+async def postgres_schema() -> AsyncIterator[str]:
+    """A fresh PostgreSQL schema of this test's own, dropped afterwards (skips when PostgreSQL is down)."""
     if not postgres_available():
         pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
     schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -60,15 +78,15 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     async with admin.begin() as conn:
         await conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
     await admin.dispose()
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    eng = create_async_engine(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}})
     try:
-        await migrate(eng)
-        yield eng
+        yield schema
     finally:
-        await eng.dispose()
-    admin = create_engine(POSTGRES_URL)
-    async with admin.begin() as conn:
-        await conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    await admin.dispose()
+        admin = create_engine(POSTGRES_URL)
+        async with admin.begin() as conn:
+            await conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        await admin.dispose()
+
+
+def engine_in_schema(schema: str) -> AsyncEngine:
+    """An engine whose connections see only `schema` (search_path)."""
+    return create_async_engine(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}})

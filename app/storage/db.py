@@ -1,17 +1,17 @@
-"""Engine creation and start-up migrations for SQLite (embedded) and PostgreSQL (scale-out)."""
+"""Engine creation and start-up migrations (Alembic) for SQLite (embedded) and PostgreSQL (scale-out)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from app.storage.tables import metadata, schema_version
+from app.storage.migrations.runner import upgrade_to_head
 
 
 def normalise_url(url: str) -> str:
@@ -53,32 +53,13 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
-async def _v1_initial(conn: AsyncConnection) -> None:
-    await conn.run_sync(metadata.create_all)
+async def migrate(engine: AsyncEngine) -> str:
+    """Upgrade the schema to the newest Alembic revision; safe to run from several processes at start.
 
-
-# Ordered, append-only: each entry moves the schema from version N-1 to N.
-MIGRATIONS: list[Callable[[AsyncConnection], Awaitable[None]]] = [_v1_initial]
-
-
-async def migrate(engine: AsyncEngine) -> int:
-    """Bring the schema to the newest version; safe to run from several processes at start."""
-    async with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            # Serialise concurrent start-ups of many web/worker processes.
-            await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(74201001)")
-        await conn.run_sync(schema_version.create, checkfirst=True)
-        current = (
-            await conn.execute(
-                select(schema_version.c.version).order_by(schema_version.c.version.desc()).limit(1)
-            )
-        ).scalar_one_or_none() or 0
-        for version, step in enumerate(MIGRATIONS, start=1):
-            if version <= current:
-                continue
-            await step(conn)
-            await conn.execute(schema_version.insert().values(version=version, applied_at=utcnow()))
-        return len(MIGRATIONS)
+    Returns the revision the database is at. See `app/storage/migrations` for how revisions are added.
+    """
+    async with write_transaction(engine) as conn:
+        return await conn.run_sync(upgrade_to_head)
 
 
 @asynccontextmanager

@@ -150,10 +150,3 @@ installations = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
-
-schema_version = Table(
-    "schema_version",
-    metadata,
-    Column("version", Integer, primary_key=True),
-    Column("applied_at", UTCDateTime(), nullable=False),
-)
