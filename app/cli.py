@@ -50,11 +50,14 @@ async def _worker(settings: Settings) -> None:
 
 async def _migrate(settings: Settings) -> None:
     from app.storage.db import create_engine, migrate
+    from app.storage.migrations.runner import UnknownSchemaError
 
     engine = create_engine(settings.database_url)
     try:
         revision = await migrate(engine)
         print(f"database at schema revision {revision} (head)")
+    except UnknownSchemaError as exc:
+        raise ConfigError(str(exc)) from None
     finally:
         await engine.dispose()
 

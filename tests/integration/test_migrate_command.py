@@ -1,4 +1,4 @@
-"""`mini-review migrate` as an operator runs it: a release-v1 SQLite file upgraded in place, then left alone."""
+"""`mini-review migrate` as an operator runs it: a release-v1 SQLite file upgraded in place."""
 
 from __future__ import annotations
 

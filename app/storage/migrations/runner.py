@@ -11,14 +11,16 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Integer, column, inspect, select, table, text
 from sqlalchemy.engine import Connection
 
-from app.errors import ConfigError
-
 HERE = Path(__file__).resolve().parent
 # Release v1 tracked its schema in this table; version 1 is the schema of revision 0001_initial.
 RELEASE_V1_TABLE = "schema_version"
 RELEASE_V1_REVISION = "0001_initial"
 # First key of the two-key advisory lock (the second is the schema): one migrator per schema at a time.
 PG_LOCK_CLASS = 74201001
+
+
+class UnknownSchemaError(RuntimeError):
+    """The database was written by a schema this release cannot upgrade (storage imports no app errors)."""
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -63,5 +65,5 @@ def _is_release_v1(connection: Connection) -> bool:
     newest = connection.execute(select(version).select_from(table(RELEASE_V1_TABLE)).order_by(version.desc()))
     found = newest.scalar()
     if found != 1:
-        raise ConfigError(f"database has schema_version {found}; this release can only upgrade version 1")
+        raise UnknownSchemaError(f"database has schema_version {found}; only version 1 can be upgraded")
     return True

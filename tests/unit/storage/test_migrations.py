@@ -17,13 +17,14 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.errors import ConfigError
 from app.jobs.models import ReviewJob
 from app.jobs.queue import JobQueue
 from app.storage.db import create_engine, migrate
-from app.storage.migrations.runner import alembic_config, head_revision
+from app.storage.migrations.runner import UnknownSchemaError, alembic_config, head_revision
+from app.storage.models import RunStatus
 from app.storage.repository import Store
 from app.storage.tables import metadata
+from app.webhooks.intake import accept_delivery
 from app.webhooks.intents import Intent
 from tests.conftest import engine_in_schema, postgres_schema
 
@@ -53,9 +54,9 @@ async def test_empty_database_upgrades_to_exactly_the_models_schema(blank_engine
 
 async def test_migrating_again_changes_nothing(blank_engine: AsyncEngine) -> None:
     await migrate(blank_engine)
-    await Store(blank_engine).accept_delivery("d-1", "ping", None, Intent(outcome="pong"))
+    assert await accept_delivery(blank_engine, "d-1", "ping", None, Intent(outcome="pong"))
     assert await migrate(blank_engine) == head_revision()
-    assert not await Store(blank_engine).accept_delivery("d-1", "ping", None, Intent(outcome="pong"))
+    assert not await accept_delivery(blank_engine, "d-1", "ping", None, Intent(outcome="pong"))
 
 
 async def test_every_revision_downgrades_and_upgrades_again(blank_engine: AsyncEngine) -> None:
@@ -88,14 +89,16 @@ async def assert_release_v1_data_intact(engine: AsyncEngine) -> None:
     store = Store(engine)
     run = await store.get_run("run-legacy-1")
     assert run is not None
-    assert (run["status"], run["cost_usd"], run["summary"]) == ("posted", 0.0123, "## Summary\nünïcode ✓")
-    assert run["findings"] == [{"path": "a.py", "line": 3, "title": "t"}]
-    assert run["started_at"].tzinfo is not None
+    assert (run.status, run.cost_usd, run.summary) == (RunStatus.POSTED, 0.0123, "## Summary\nünïcode ✓")
+    assert [(f.path, f.line, f.outcome) for f in run.findings] == [("src/app.py", 3, "inline comment")]
+    assert [(s.path, s.reason) for s in run.skipped] == [("logo.png", "binary")]
+    assert run.timings == {"gather": 0.25, "model": 1.5, "post": 0.5}
+    assert run.started_at.tzinfo is not None
     state = await store.pull_state("octo-org/hello-world", 7)
-    assert (state["paused"], state["last_reviewed_head"]) == (True, "b" * 40)
+    assert (state.paused, state.last_reviewed_head) == (True, "b" * 40)
     assert await store.posted_fingerprints("octo-org/hello-world", 7) == {"f" * 64}
     # The delivery id still makes a redelivery idempotent, and the queued review is still claimable.
-    assert not await store.accept_delivery("d-legacy-1", "pull_request", "opened", Intent(outcome="x"))
+    assert not await accept_delivery(engine, "d-legacy-1", "pull_request", "opened", Intent(outcome="x"))
     claimed = await JobQueue(engine).claim("worker-1")
     assert claimed is not None and claimed.id == 1
     assert ReviewJob.model_validate(claimed.payload).check_run_id == 555
@@ -146,7 +149,7 @@ async def test_a_schema_version_this_release_never_wrote_is_refused(tmp_path: Pa
     try:
         async with engine.begin() as conn:
             await conn.execute(text("INSERT INTO schema_version VALUES (2, '2026-11-30 00:00:00')"))
-        with pytest.raises(ConfigError, match="schema_version 2"):
+        with pytest.raises(UnknownSchemaError, match="schema_version 2"):
             await migrate(engine)
     finally:
         await engine.dispose()
