@@ -8,3 +8,4 @@ lint:
 bench:
 	.venv/bin/python bench/bench_diff.py
 	.venv/bin/python bench/bench_pipeline.py
+	.venv/bin/python bench/bench_tokens.py
