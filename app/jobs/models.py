@@ -19,6 +19,19 @@ class JobKind(StrEnum):
     CLOSE_CHECKS = "close_checks"
 
 
+class JobStatus(StrEnum):
+    """Where a job is in the queue; stored in `jobs.status`."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+FINISHED = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
 class ReviewJob(BaseModel):
     """Review a PR at its newest head (the head seen at enqueue time is only a hint)."""
 

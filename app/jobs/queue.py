@@ -16,7 +16,7 @@ from sqlalchemy import and_, delete, exists, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 
-from app.jobs.models import ReviewJob
+from app.jobs.models import FINISHED, JobKind, JobStatus, ReviewJob
 from app.storage.db import utcnow, write_transaction
 from app.storage.tables import jobs
 
@@ -36,14 +36,14 @@ async def enqueue(
     """Insert a job, or fold a review into the PR's queued review (in the caller's transaction)."""
     now = utcnow()
     run_after = now + dt.timedelta(seconds=delay_s)
-    if kind == "review":
+    if kind == JobKind.REVIEW:
         if conn.dialect.name == "postgresql":
             # Two web processes taking pushes for one PR at once must merge, not queue two reviews.
             await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
         row = (
             await conn.execute(
                 select(jobs.c.id, jobs.c.payload)
-                .where(jobs.c.pr_key == key, jobs.c.kind == "review", jobs.c.status == "queued")
+                .where(jobs.c.pr_key == key, jobs.c.kind == JobKind.REVIEW, jobs.c.status == JobStatus.QUEUED)
                 .order_by(jobs.c.id)
                 .limit(1)
             )
@@ -61,7 +61,7 @@ async def enqueue(
             kind=kind,
             pr_key=key,
             payload=payload,
-            status="queued",
+            status=JobStatus.QUEUED,
             attempts=0,
             run_after=run_after,
             created_at=now,
@@ -74,13 +74,13 @@ async def enqueue(
 async def cancel_queued(conn: AsyncConnection, key: str) -> list[ReviewJob]:
     """Cancel the PR's queued jobs (in the caller's transaction); return the cancelled reviews."""
     rows = await conn.execute(
-        select(jobs.c.kind, jobs.c.payload).where(jobs.c.pr_key == key, jobs.c.status == "queued")
+        select(jobs.c.kind, jobs.c.payload).where(jobs.c.pr_key == key, jobs.c.status == JobStatus.QUEUED)
     )
-    reviews = [ReviewJob.model_validate(r.payload) for r in rows if r.kind == "review"]
+    reviews = [ReviewJob.model_validate(r.payload) for r in rows if r.kind == JobKind.REVIEW]
     await conn.execute(
         update(jobs)
-        .where(jobs.c.pr_key == key, jobs.c.status == "queued")
-        .values(status="cancelled", updated_at=utcnow())
+        .where(jobs.c.pr_key == key, jobs.c.status == JobStatus.QUEUED)
+        .values(status=JobStatus.CANCELLED, updated_at=utcnow())
     )
     return reviews
 
@@ -101,13 +101,13 @@ class JobQueue:
         busy = exists().where(
             and_(
                 running.c.pr_key == jobs.c.pr_key,
-                running.c.status == "running",
+                running.c.status == JobStatus.RUNNING,
                 running.c.locked_until > now,
                 running.c.id != jobs.c.id,
             )
         )
-        queued_ready = and_(jobs.c.status == "queued", jobs.c.run_after <= now)
-        lease_lost = and_(jobs.c.status == "running", jobs.c.locked_until <= now)
+        queued_ready = and_(jobs.c.status == JobStatus.QUEUED, jobs.c.run_after <= now)
+        lease_lost = and_(jobs.c.status == JobStatus.RUNNING, jobs.c.locked_until <= now)
         return (
             select(jobs.c.id, jobs.c.kind, jobs.c.pr_key, jobs.c.payload, jobs.c.attempts)
             .where((queued_ready | lease_lost) & ~busy)
@@ -128,7 +128,7 @@ class JobQueue:
                 update(jobs)
                 .where(jobs.c.id == row.id, jobs.c.attempts == row.attempts)
                 .values(
-                    status="running",
+                    status=JobStatus.RUNNING,
                     attempts=row.attempts + 1,
                     locked_until=now + self._lease,
                     locked_by=worker_id,
@@ -142,7 +142,7 @@ class JobQueue:
     async def _queued_review_row(self, conn: AsyncConnection, key: str) -> Any:
         query = (
             select(jobs.c.id, jobs.c.payload)
-            .where(jobs.c.pr_key == key, jobs.c.kind == "review", jobs.c.status == "queued")
+            .where(jobs.c.pr_key == key, jobs.c.kind == JobKind.REVIEW, jobs.c.status == JobStatus.QUEUED)
             .order_by(jobs.c.id)
             .limit(1)
         )
@@ -182,11 +182,11 @@ class JobQueue:
             now = utcnow()
             await conn.execute(
                 update(jobs)
-                .where(jobs.c.id == job_id, jobs.c.locked_by == worker_id, jobs.c.status == "running")
+                .where(jobs.c.id == job_id, jobs.c.locked_by == worker_id, jobs.c.status == JobStatus.RUNNING)
                 .values(locked_until=now + self._lease, updated_at=now)
             )
 
-    async def complete(self, job_id: int, *, status: str = "done") -> None:
+    async def complete(self, job_id: int, *, status: JobStatus = JobStatus.DONE) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(
                 update(jobs)
@@ -199,9 +199,9 @@ class JobQueue:
         now = utcnow()
         values: dict[str, Any] = {"last_error": error[:2000], "locked_until": None, "updated_at": now}
         if retry_in_s is None:
-            values["status"] = "failed"
+            values["status"] = JobStatus.FAILED
         else:
-            values.update(status="queued", run_after=now + dt.timedelta(seconds=retry_in_s))
+            values.update(status=JobStatus.QUEUED, run_after=now + dt.timedelta(seconds=retry_in_s))
         async with self._engine.begin() as conn:
             await conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
 
@@ -211,7 +211,7 @@ class JobQueue:
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 delete(jobs).where(
-                    jobs.c.status.in_(("done", "failed", "cancelled")), jobs.c.updated_at < cutoff
+                    jobs.c.status.in_(FINISHED), jobs.c.updated_at < cutoff
                 )
             )
             return int(result.rowcount)

@@ -182,7 +182,7 @@ def _summary(facts: Facts, dedup: Deduplicator, inline: list[tuple[PlacedComment
             duplicates=dedup.duplicates + sel.merged,
             note_prints=[fp for fp, _ in dedup.new_note_prints],
             notices=[f"Repository configuration problem: {e}" for e in i.config_errors] + i.diff.notices,
-            incremental_since=i.diff.since if i.diff.mode == "incremental" else None,
+            incremental_since=i.diff.since if i.diff.mode is ReviewMode.INCREMENTAL else None,
             files_total=len(i.diff.pr_files),
             duration_s=facts.duration_s,
             run_url=facts.run_url,
@@ -236,7 +236,7 @@ def _record(
     return RunUpdate(
         status=RunStatus.FAILED if failed else RunStatus.POSTED,
         error=outcome.failed[0].error if failed and outcome.failed else None,
-        mode=ReviewMode(i.diff.mode),
+        mode=i.diff.mode,
         base_sha=i.pr.base_sha,
         files_total=len(i.diff.pr_files),
         files_reviewed=summary.files_reviewed,

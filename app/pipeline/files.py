@@ -12,6 +12,7 @@ from app.diff.parse import DiffParseError, parse_file_patch
 from app.errors import GitHubPermanentError
 from app.github.models import PullFile, PullRequestInfo, RepoRef
 from app.pipeline.ports import GitHubPort
+from app.storage.models import ReviewMode
 
 MAX_REBUILT_FILES = 20
 MAX_REBUILT_BYTES = 2_000_000
@@ -21,7 +22,7 @@ MAX_REBUILT_BYTES = 2_000_000
 class PullDiff:
     pr_files: dict[str, FileDiff]  # the PR's whole current diff: where comments may go
     review_files: list[FileDiff]  # what is sent for review (all of it, or what changed since last time)
-    mode: str = "full"
+    mode: ReviewMode = ReviewMode.FULL
     since: str = ""
     gitattributes: str = ""
     notices: list[str] = field(default_factory=list)
@@ -80,7 +81,7 @@ async def load_pull_diff(
         else:
             # Only files still in the PR count; a change reverted since last time has nothing to review.
             diff.review_files = [to_file_diff(e) for e in changed if e.filename in pr_files]
-            diff.mode, diff.since = "incremental", last_reviewed_head
+            diff.mode, diff.since = ReviewMode.INCREMENTAL, last_reviewed_head
     await _rebuild_missing(api, repo, pr, diff)
     return diff
 

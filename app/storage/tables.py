@@ -63,10 +63,10 @@ jobs = Table(
     "jobs",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("kind", String(32), nullable=False),
+    Column("kind", String(32), nullable=False),  # app.jobs.models.JobKind
     Column("pr_key", String(300), nullable=False),  # "owner/name#number": one running job per PR
     Column("payload", JSON, nullable=False),
-    Column("status", String(16), nullable=False),  # queued | running | done | failed | cancelled
+    Column("status", String(16), nullable=False),  # app.jobs.models.JobStatus
     Column("attempts", Integer, nullable=False, default=0),
     Column("run_after", UTCDateTime(), nullable=False),
     Column("locked_until", UTCDateTime()),
@@ -88,10 +88,8 @@ runs = Table(
     Column("head_sha", String(64)),
     Column("base_sha", String(64)),
     Column("trigger", String(64), nullable=False),
-    Column(
-        "status", String(16), nullable=False
-    ),  # running | posted | failed | superseded | skipped | cancelled
-    Column("mode", String(16)),  # full | incremental
+    Column("status", String(16), nullable=False),  # app.storage.models.RunStatus
+    Column("mode", String(16)),  # app.storage.models.ReviewMode
     Column("started_at", UTCDateTime(), nullable=False),
     Column("finished_at", UTCDateTime()),
     Column("timings", JSON),
