@@ -233,6 +233,15 @@ class GitHubAppClient:
         self._tokens = _TokenCache(self._mint, token_margin)
         self._pacers: dict[int, WritePacer] = {}
         self._apis: dict[int, InstallationAPI] = {}
+        self._bot_login: str | None = None
+
+    async def bot_login(self) -> str:
+        """Return the login this App posts as (`{slug}[bot]`), from `GET /app`, asked once."""
+        if self._bot_login is None:
+            headers = {"X-GitHub-Api-Version": API_VERSION}
+            response = await self._send(self._app_gh, "GET", "/app", headers=headers, idempotent=True)
+            self._bot_login = f"{response.json()['slug']}[bot]"
+        return self._bot_login
 
     async def for_installation(self, installation_id: int) -> InstallationAPI:
         """Return the API for one installation, minting (or reusing) its token first to fail fast."""

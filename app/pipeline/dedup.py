@@ -22,19 +22,18 @@ class Deduplicator:
 
     @classmethod
     async def load(
-        cls, api: GitHubPort, store: FingerprintStore, repo: RepoRef, number: int
+        cls, api: GitHubPort, store: FingerprintStore, repo: RepoRef, number: int, *, bot_login: str
     ) -> Deduplicator:
         known = await store.posted_fingerprints(repo.full_name, number)
-        # The markers survive a lost database: read them back from what bots posted (inline comments,
-        # review summaries and the follow-up comments of split summaries). A PR author cannot post as
-        # a bot, so nobody can plant markers to silence a finding.
-        texts: list[tuple[str, bool]] = [
-            (c.body, c.user_login.endswith("[bot]")) for c in await api.list_review_comments(repo, number)
-        ]
-        texts += [(t.body, t.by_bot) for t in await api.list_review_texts(repo, number)]
-        texts += [(t.body, t.by_bot) for t in await api.list_issue_comment_texts(repo, number)]
-        for body, by_bot in texts:
-            if by_bot:
+        # The markers survive a lost database: read them back from what THIS App posted (inline
+        # comments, review summaries and the follow-up comments of split summaries). Any other
+        # account, another App's bot included, could plant markers to silence a finding.
+        own = bot_login.lower()
+        texts = [(c.body, c.user_login) for c in await api.list_review_comments(repo, number)]
+        texts += [(t.body, t.user_login) for t in await api.list_review_texts(repo, number)]
+        texts += [(t.body, t.user_login) for t in await api.list_issue_comment_texts(repo, number)]
+        for body, login in texts:
+            if own and login.lower() == own:
                 known |= markers_in(body)
         return cls(known=known)
 

@@ -61,6 +61,7 @@ class JobHandlers:
             reviewer=deps.reviewer,
             settings=deps.settings,
             final_attempt=claimed.attempts >= deps.queue.max_attempts,
+            bot_login=await deps.github.bot_login(),
         ).execute()
 
     async def command(self, claimed: ClaimedJob) -> None:

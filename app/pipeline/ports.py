@@ -86,6 +86,10 @@ class InstallationClients(Protocol):
 
     async def for_installation(self, installation_id: int) -> GitHubPort: ...
 
+    async def bot_login(self) -> str:
+        """The login the App's own comments carry (only those may hold markers we trust)."""
+        ...
+
 
 class FingerprintStore(Protocol):
     """What was already posted on a PR, so nothing is said twice."""

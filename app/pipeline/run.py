@@ -61,8 +61,10 @@ class ReviewRun:
         reviewer: ReviewerPort,
         settings: Settings,
         final_attempt: bool,
+        bot_login: str,
     ) -> None:
         self.job = job
+        self.bot_login = bot_login
         self.api = api
         self.store = store
         self.reviewer = reviewer
@@ -133,7 +135,9 @@ class ReviewRun:
             selection = select_findings(
                 outcome.findings, inputs.config, only=self.job.only, files=inputs.diff.pr_files
             )
-            known = await Deduplicator.load(self.api, self.store, self.repo, pr.number)
+            known = await Deduplicator.load(
+                self.api, self.store, self.repo, pr.number, bot_login=self.bot_login
+            )
         stop = interruption(pr, await self.api.get_pull(self.repo, pr.number))
         if stop is not None:
             await checks.finish("neutral", stop.check_title, stop.check_summary)

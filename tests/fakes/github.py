@@ -227,6 +227,7 @@ class FakeGitHub:
         self._rate: dict[str, list[int]] = {}  # bucket -> [remaining, reset epoch]
         self._routes: list[tuple[str, re.Pattern[str], _Handler, bool]] = [
             ("POST", re.compile(r"/app/installations/(?P<iid>\d+)/access_tokens"), self._mint, False),
+            ("GET", re.compile(r"/app"), self._get_app, False),
             ("GET", re.compile(_REPO + r"/pulls/(?P<n>\d+)"), self._get_pull, True),
             ("GET", re.compile(_REPO + r"/pulls/(?P<n>\d+)/files"), self._list_files, True),
             ("GET", re.compile(_REPO + r"/pulls/(?P<n>\d+)/comments"), self._list_review_comments, True),
@@ -576,6 +577,11 @@ class FakeGitHub:
         return chunk, ({"link": ", ".join(rels)} if rels else {})
 
     # ---- endpoints ------------------------------------------------------------------------------
+
+    def _get_app(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        """`GET /app` (JWT): the App itself; its bot posts as `{slug}[bot]`."""
+        slug = self.bot_login.removesuffix("[bot]")
+        return 200, {"id": self.app_id, "slug": slug, "name": slug, "owner": {"login": "owner"}}, {}
 
     def _mint(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         installation_id = int(ctx.params["iid"])

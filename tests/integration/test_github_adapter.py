@@ -481,3 +481,11 @@ def test_redact_secrets_hides_tokens_jwts_and_keys() -> None:
     )
     for secret in ("ghs_abc", "eyJhbGciOi", "MIIE", "github_pat_11"):
         assert secret not in text
+
+
+async def test_the_bot_login_comes_from_get_app_once(fake: FakeGitHub, url: str) -> None:
+    client = make_client(fake, url)
+    assert await client.bot_login() == fake.bot_login
+    assert await client.bot_login() == fake.bot_login
+    asked = [r for r in fake.requests if r.method == "GET" and r.path == "/app"]
+    assert len(asked) == 1 and asked[0].headers["authorization"].startswith("Bearer ")

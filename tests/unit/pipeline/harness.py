@@ -12,7 +12,7 @@ from app.pipeline.run import ReviewRun
 from app.review.findings import Finding
 from app.settings import Settings
 from app.storage.models import RunStatus
-from tests.fakes.ports import Answer, FakePull, MemoryGitHub, MemoryStore, PostedReview, ScriptedReviewer
+from tests.fakes.ports import BOT, Answer, FakePull, MemoryGitHub, MemoryStore, PostedReview, ScriptedReviewer
 from tests.unit.pipeline.builders import CONFIG, REPO, job, pull, settings
 
 
@@ -50,6 +50,7 @@ class Bench:
             reviewer=self.reviewer,
             settings=self.settings,
             final_attempt=final_attempt,
+            bot_login=BOT,
         ).execute()
 
     def reviews(self, number: int = 7) -> list[PostedReview]:
