@@ -143,6 +143,9 @@ class ConfigResult:
     errors: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    # Layers that exist but could not be read (403, SSO, too large, a symlink): not "absent", so no
+    # review may run on the layers below them (the file may say `enabled: false` or exclude paths).
+    unreadable: list[str] = field(default_factory=list)
 
 
 def repo_file_source(base_ref: str) -> str:

@@ -138,8 +138,14 @@ class InstallationAPI:
                 return None
             raise
         data = response.json()
-        if not isinstance(data, dict) or data.get("type") != "file":
-            return None  # a directory, symlink or submodule is not a file we can read
+        if not isinstance(data, dict):
+            return None  # a directory listing: there is no file at this path
+        if data.get("type") != "file":
+            # A symlink or submodule is there but unreadable as a file: callers must not take it for
+            # an absent file (a config behind a symlink may say `enabled: false`).
+            raise GitHubPermanentError(
+                f"{path} at {ref or 'the default branch'} is a {data.get('type')}, not a file"
+            )
         if data.get("encoding") != "base64":
             raise GitHubPermanentError(f"{path} at {ref} is too large for the contents API")
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.config.policy import PullFacts, auto_review_decision
-from app.config.repo_config import RepoConfig
+from app.config.repo_config import ConfigResult, RepoConfig
 from app.diff.filters import SkipReason
 from app.diff.model import FileDiff
 from app.diff.plan import ReviewPlan
@@ -52,6 +52,16 @@ def skip_reason(job: ReviewJob, pr: PullRequestInfo, cfg: RepoConfig, *, paused:
         cfg,
     )
     return None if allowed else reason
+
+
+def unreadable_config_reason(config: ConfigResult) -> str | None:
+    """Why no review may run when a config layer exists but cannot be read, or None."""
+    if not config.unreadable:
+        return None
+    return (
+        "the repository configuration could not be read, so it is not known what it allows: "
+        + "; ".join(config.unreadable)
+    )
 
 
 def review_baseline(job: ReviewJob, cfg: RepoConfig, state: PullState) -> str | None:

@@ -68,7 +68,10 @@ async def load_pull_diff(
     entries = await api.list_pull_files(repo, pr.number)
     pr_files = {f.path: f for f in (to_file_diff(e) for e in entries)}
     diff = PullDiff(pr_files=pr_files, review_files=list(pr_files.values()))
-    attributes = await api.get_file(repo, ".gitattributes", pr.base_sha)
+    try:
+        attributes = await api.get_file(repo, ".gitattributes", pr.base_sha)
+    except GitHubPermanentError:
+        attributes = None  # too large, or a symlink: review without its linguist-generated marks
     if attributes:
         diff.gitattributes = attributes.decode("utf-8", errors="replace")
     if last_reviewed_head and last_reviewed_head != pr.head_sha:

@@ -19,12 +19,17 @@ def server_defaults(settings: ModelSettings) -> RepoConfig:
     )
 
 
+class _Unreadable(Exception):
+    """A config file that exists (or may) but cannot be read."""
+
+
 async def _text(api: GitHubPort, repo: RepoRef, path: str, ref: str | None) -> str | None:
+    """Return the file's text, None when there is no such file, or raise _Unreadable."""
     try:
         data = await api.get_file(repo, path, ref)
-    except GitHubPermanentError:
-        # No access to the org's .github repo is normal: it just has no defaults for us.
-        return None
+    except GitHubPermanentError as exc:
+        # Not-found is None already (no org `.github` repo, or no file): anything else is not absence.
+        raise _Unreadable(f"{repo.full_name}: {path} could not be read ({exc})") from None
     return None if data is None else data.decode("utf-8", errors="replace")
 
 
@@ -32,9 +37,22 @@ async def load_repo_config(
     api: GitHubPort, repo: RepoRef, base_ref: str, defaults: RepoConfig
 ) -> ConfigResult:
     """Read the config from the PR's BASE branch, so a PR cannot loosen its own review."""
-    repo_text = await _text(api, repo, CONFIG_PATH, base_ref)
+    unreadable: list[str] = []
+
+    async def read(source: RepoRef, ref: str | None) -> str | None:
+        try:
+            return await _text(api, source, CONFIG_PATH, ref)
+        except _Unreadable as exc:
+            unreadable.append(str(exc))
+            return None
+
+    repo_text = await read(repo, base_ref)
     org_text = None
     if repo.name != ".github":
-        org_repo = RepoRef(owner=repo.owner, name=".github", installation_id=repo.installation_id)
-        org_text = await _text(api, org_repo, CONFIG_PATH, None)  # its default branch
-    return effective_config(defaults, org_text, repo_text, repo_source=repo_file_source(base_ref))
+        org_text = await read(
+            RepoRef(owner=repo.owner, name=".github", installation_id=repo.installation_id), None
+        )
+    result = effective_config(defaults, org_text, repo_text, repo_source=repo_file_source(base_ref))
+    result.unreadable.extend(unreadable)
+    result.errors.extend(unreadable)
+    return result

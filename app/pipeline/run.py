@@ -24,6 +24,7 @@ from app.pipeline.decide import (
     review_baseline,
     select_findings,
     skip_reason,
+    unreadable_config_reason,
 )
 from app.pipeline.dedup import Deduplicator
 from app.pipeline.gather import PlanLimits, ReviewInputs, gather_review_inputs
@@ -95,7 +96,9 @@ class ReviewRun:
         with self.timings.stage("load_config"):
             config = await load_repo_config(self.api, self.repo, pr.base_ref, server_defaults(self.settings))
         state = await self.store.pull_state(self.repo.full_name, pr.number)
-        reason = skip_reason(self.job, pr, config.config, paused=state.paused)
+        reason = unreadable_config_reason(config) or skip_reason(
+            self.job, pr, config.config, paused=state.paused
+        )
         if reason is not None:
             log.info("run %s: %s#%s not reviewed: %s", self.run_id, self.repo.full_name, pr.number, reason)
             await self._close_own_check("skipped", "Not reviewed", reason)

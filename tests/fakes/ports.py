@@ -70,6 +70,7 @@ class MemoryGitHub:
     def __init__(self) -> None:
         self.pulls: dict[int, FakePull] = {}
         self.contents: dict[tuple[str, str | None], bytes] = {}  # (path, ref) -> bytes
+        self.unreadable: dict[tuple[str, str | None], Exception] = {}  # (path, ref) -> what reading raises
         self.compares: dict[tuple[str, str], list[PullFile] | None] = {}
         self.check_runs: dict[int, list[dict[str, Any]]] = {}  # id -> every state it went through
         self.permissions: dict[str, str] = {}
@@ -110,6 +111,8 @@ class MemoryGitHub:
         return self.compares.get((base_sha, head_sha))
 
     async def get_file(self, repo: RepoRef, path: str, ref: str | None) -> bytes | None:
+        if (path, ref) in self.unreadable:
+            raise self.unreadable[(path, ref)]
         return self.contents.get((path, ref))
 
     async def list_review_comments(self, repo: RepoRef, number: int) -> list[ReviewComment]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from app.errors import GitHubPermanentError
 from app.github.models import PostedText, ReviewComment
 from app.publish.fingerprint import fingerprint, marker
 from app.storage.models import RunStatus
 from tests.fakes.ports import BOT
-from tests.unit.pipeline.builders import added_file, finding, source
+from tests.unit.pipeline.builders import CONFIG, added_file, finding, job, source
 from tests.unit.pipeline.harness import Bench
 
 TOTAL = "src/total.py"
@@ -44,3 +45,36 @@ async def test_markers_from_this_app_still_prevent_repeats(bench: Bench) -> None
     bench.answer({TOTAL: [finding(TOTAL, 3)]})
     assert await bench.run() is RunStatus.POSTED
     assert bench.only_review().comments == []
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        (GitHubPermanentError("Resource not accessible by integration", status=403), "not accessible"),
+        (
+            GitHubPermanentError(".github/mini-review.yml at main is too large for the contents API"),
+            "too large",
+        ),
+        (GitHubPermanentError(".github/mini-review.yml at main is a symlink, not a file"), "symlink"),
+    ],
+)
+async def test_an_unreadable_config_skips_the_review_with_its_reason(
+    bench: Bench, error: Exception, shown: str
+) -> None:
+    bench.github.unreadable[(CONFIG, "main")] = error
+    bench.answer({TOTAL: [finding(TOTAL, 3)]})
+    assert await bench.run(job(trigger="command:review")) is RunStatus.SKIPPED
+    assert bench.reviews() == [] and bench.reviewer.calls == []
+    run = bench.store.only_run()
+    assert run.error is not None and "could not be read" in run.error and shown in run.error
+
+
+async def test_an_unreadable_org_config_skips_too(bench: Bench) -> None:
+    bench.github.unreadable[(CONFIG, None)] = GitHubPermanentError("SAML SSO enforced", status=403)
+    assert await bench.run() is RunStatus.SKIPPED
+    assert "SAML SSO" in (bench.store.only_run().error or "")
+
+
+async def test_a_missing_config_still_falls_back_to_defaults(bench: Bench) -> None:
+    bench.answer({TOTAL: [finding(TOTAL, 3)]})
+    assert await bench.run() is RunStatus.POSTED
