@@ -43,6 +43,7 @@ class PullFacts:
     author_login: str
     author_type: str | None
     base_ref: str
+    from_fork: bool = False
 
 
 def auto_review_decision(facts: PullFacts, cfg: RepoConfig) -> tuple[bool, str]:
@@ -57,6 +58,8 @@ def auto_review_decision(facts: PullFacts, cfg: RepoConfig) -> tuple[bool, str]:
         return False, "automatic reviews are off (auto_review.enabled: false); `/mini review` still works"
     if facts.draft and not auto.drafts:
         return False, "draft PR (auto_review.drafts is off)"
+    if facts.from_fork and not auto.forks:
+        return False, "PR from a fork (auto_review.forks is off); a writer's `/mini review` starts a review"
     if auto.ignore_bots and is_bot(login, facts.author_type):
         return False, f"author {login} is a bot (auto_review.ignore_bots is on)"
     author_pattern = next((p for p in auto.ignore_authors if _name_match(p, login, ignore_case=True)), None)

@@ -84,6 +84,8 @@ class AutoReview(_Section):
     ignore_authors: list[Text] = Field(default_factory=list)
     ignore_bots: StrictBool = True
     ignore_title: list[Text] = Field(default_factory=lambda: ["WIP", "[skip review]", "[no review]"])
+    # false: PRs from forks wait for a writer's `/mini review`, so strangers cannot spend the budget
+    forks: StrictBool = True
 
     @field_validator("base_branches", "ignore_authors", "ignore_title")
     @classmethod

@@ -43,11 +43,15 @@ class PullRequestInfo(_Frozen):
     author_type: str
     html_url: str
     changed_files: int | None = None  # beyond 3000 the files API cannot list them all
+    from_fork: bool = False  # the head branch lives in another repository (a fork, maybe deleted)
+    repo_private: bool = False  # the base repository's visibility
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> PullRequestInfo:
         """Build from a `GET /repos/{o}/{r}/pulls/{n}` body."""
         user = data.get("user") or {}
+        head_repo = data["head"].get("repo") or {}
+        base_repo = data["base"].get("repo") or {}
         return cls(
             number=data["number"],
             title=data["title"],
@@ -62,6 +66,8 @@ class PullRequestInfo(_Frozen):
             author_type=user.get("type", "User"),
             html_url=data["html_url"],
             changed_files=data.get("changed_files"),
+            from_fork=bool(base_repo) and head_repo.get("full_name") != base_repo.get("full_name"),
+            repo_private=bool(base_repo.get("private", False)),
         )
 
 

@@ -48,6 +48,7 @@ def skip_reason(job: ReviewJob, pr: PullRequestInfo, cfg: RepoConfig, *, paused:
             author_login=pr.author_login,
             author_type=pr.author_type,
             base_ref=pr.base_ref,
+            from_fork=pr.from_fork,
         ),
         cfg,
     )

@@ -121,6 +121,7 @@ class _Pull:
     # every head this PR has had, oldest first, with the files GitHub showed at that head
     heads: list[tuple[str, list[dict[str, Any]]]]
     state: str = "open"
+    head_repo: str | None = None  # a fork's full name; None: a branch of the base repository
     reviews: list[dict[str, Any]] = field(default_factory=list)
     review_comments: list[dict[str, Any]] = field(default_factory=list)
 
@@ -139,6 +140,7 @@ class _Repo:
     name: str
     installation_id: int
     default_branch: str
+    private: bool = False
     pulls: dict[int, _Pull] = field(default_factory=dict)
     contents: dict[tuple[str, str], bytes] = field(default_factory=dict)
     compares: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
@@ -228,6 +230,7 @@ class FakeGitHub:
         self._routes: list[tuple[str, re.Pattern[str], _Handler, bool]] = [
             ("POST", re.compile(r"/app/installations/(?P<iid>\d+)/access_tokens"), self._mint, False),
             ("GET", re.compile(r"/app"), self._get_app, False),
+            ("GET", re.compile(_REPO), self._get_repo, True),
             ("GET", re.compile(_REPO + r"/pulls/(?P<n>\d+)"), self._get_pull, True),
             ("GET", re.compile(_REPO + r"/pulls/(?P<n>\d+)/files"), self._list_files, True),
             ("GET", re.compile(_REPO + r"/pulls/(?P<n>\d+)/comments"), self._list_review_comments, True),
@@ -250,10 +253,18 @@ class FakeGitHub:
 
     # ---- test-setup API -------------------------------------------------------------------------
 
-    def add_repo(self, owner: str, name: str, installation_id: int, default_branch: str = "main") -> None:
+    def add_repo(
+        self,
+        owner: str,
+        name: str,
+        installation_id: int,
+        default_branch: str = "main",
+        *,
+        private: bool = False,
+    ) -> None:
         """Register a repository and the installation that owns it."""
         with self._lock:
-            self._repos[(owner, name)] = _Repo(owner, name, installation_id, default_branch)
+            self._repos[(owner, name)] = _Repo(owner, name, installation_id, default_branch, private)
             self._mints.setdefault(installation_id, 0)
 
     def add_pull(
@@ -272,8 +283,10 @@ class FakeGitHub:
         author: str = "octocat",
         author_type: str = "User",
         files: list[dict[str, Any]],
+        head_repo: str | None = None,
     ) -> None:
-        """Open a pull request whose current head shows `files` (files-API entries; `filename` required)."""
+        """Open a pull request whose current head shows `files` (files-API entries; `filename` required);
+        `head_repo` names the fork it comes from."""
         with self._lock:
             repo = self._repo_or_raise(owner, name)
             heads = [(head_sha, [self._file_entry(repo, head_sha, f) for f in files])]
@@ -288,6 +301,7 @@ class FakeGitHub:
                 base_ref=base_ref,
                 base_sha=base_sha,
                 heads=heads,
+                head_repo=head_repo,
             )
 
     def push(
@@ -599,6 +613,26 @@ class FakeGitHub:
         }
         return 201, payload, {}
 
+    @staticmethod
+    def _repo_json(full_name: str, private: bool) -> dict[str, Any]:
+        owner, _, name = full_name.partition("/")
+        return {
+            "full_name": full_name,
+            "name": name,
+            "owner": {"login": owner},
+            "private": private,
+            "visibility": "private" if private else "public",
+        }
+
+    def _get_repo(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        repo = ctx.repo
+        assert repo is not None
+        return (
+            200,
+            {**self._repo_json(repo.full_name, repo.private), "default_branch": repo.default_branch},
+            {},
+        )
+
     def _pull_json(self, repo: _Repo, pull: _Pull) -> dict[str, Any]:
         web = f"https://github.com/{repo.full_name}"
         user = {"login": pull.author, "id": 1, "type": pull.author_type}
@@ -611,8 +645,18 @@ class FakeGitHub:
             "draft": pull.draft,
             "user": user,
             "author_association": "CONTRIBUTOR",
-            "head": {"sha": pull.head_sha, "ref": pull.head_ref, "label": f"{repo.owner}:{pull.head_ref}"},
-            "base": {"sha": pull.base_sha, "ref": pull.base_ref, "label": f"{repo.owner}:{pull.base_ref}"},
+            "head": {
+                "sha": pull.head_sha,
+                "ref": pull.head_ref,
+                "label": f"{(pull.head_repo or repo.full_name).split('/')[0]}:{pull.head_ref}",
+                "repo": self._repo_json(pull.head_repo or repo.full_name, repo.private),
+            },
+            "base": {
+                "sha": pull.base_sha,
+                "ref": pull.base_ref,
+                "label": f"{repo.owner}:{pull.base_ref}",
+                "repo": self._repo_json(repo.full_name, repo.private),
+            },
             "html_url": f"{web}/pull/{pull.number}",
             "merged": False,
             "commits": len(pull.heads),

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from app.errors import GitHubPermanentError
-from app.github.models import PostedText, ReviewComment
+from app.github.models import PostedText, PullRequestInfo, ReviewComment
 from app.publish.fingerprint import fingerprint, marker
 from app.storage.models import RunStatus
 from tests.fakes.ports import BOT
-from tests.unit.pipeline.builders import CONFIG, added_file, finding, job, source
+from tests.unit.pipeline.builders import CONFIG, added_file, finding, job, pull, source
 from tests.unit.pipeline.harness import Bench
 
 TOTAL = "src/total.py"
@@ -78,3 +78,50 @@ async def test_an_unreadable_org_config_skips_too(bench: Bench) -> None:
 async def test_a_missing_config_still_falls_back_to_defaults(bench: Bench) -> None:
     bench.answer({TOTAL: [finding(TOTAL, 3)]})
     assert await bench.run() is RunStatus.POSTED
+
+
+def fork_pr() -> PullRequestInfo:
+    return pull().model_copy(update={"from_fork": True})
+
+
+async def test_fork_prs_wait_for_a_writer_when_forks_are_off() -> None:
+    bench = Bench()
+    bench.open_pr([added_file(TOTAL, source(10))], fork_pr())
+    bench.config("auto_review:\n  forks: false\n")
+    bench.answer({TOTAL: [finding(TOTAL, 3)]})
+    assert await bench.run() is RunStatus.SKIPPED
+    assert "auto_review.forks is off" in (bench.store.only_run().error or "")
+    assert bench.reviewer.calls == []
+
+
+async def test_a_writers_command_reviews_a_fork_pr() -> None:
+    bench = Bench()
+    bench.open_pr([added_file(TOTAL, source(10))], fork_pr())
+    bench.config("auto_review:\n  forks: false\n")
+    bench.answer({TOTAL: [finding(TOTAL, 3)]})
+    assert await bench.run(job(trigger="command:review")) is RunStatus.POSTED
+
+
+async def test_fork_prs_are_reviewed_by_default() -> None:
+    bench = Bench()
+    bench.open_pr([added_file(TOTAL, source(10))], fork_pr())
+    bench.answer({TOTAL: [finding(TOTAL, 3)]})
+    assert await bench.run() is RunStatus.POSTED
+
+
+def test_a_fork_is_told_apart_from_a_branch_in_the_api_answer() -> None:
+    base = {"sha": "b" * 40, "ref": "main", "repo": {"full_name": "acme/shop", "private": True}}
+    data = {
+        "number": 1,
+        "title": "t",
+        "state": "open",
+        "html_url": "u",
+        "user": {"login": "x"},
+        "head": {"sha": "a" * 40, "ref": "f", "repo": {"full_name": "stranger/shop"}},
+        "base": base,
+    }
+    assert PullRequestInfo.from_api(data).from_fork and PullRequestInfo.from_api(data).repo_private
+    same = {**data, "head": {"sha": "a" * 40, "ref": "f", "repo": {"full_name": "acme/shop"}}}
+    assert not PullRequestInfo.from_api(same).from_fork
+    deleted = {**data, "head": {"sha": "a" * 40, "ref": "f", "repo": None}}
+    assert PullRequestInfo.from_api(deleted).from_fork
