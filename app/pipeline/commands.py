@@ -35,6 +35,30 @@ async def _may_command(api: GitHubPort, repo: RepoRef, job: CommandJob) -> bool:
         return False  # not a collaborator at all
 
 
+def refusal_marker(login: str) -> str:
+    """The hidden line that records, on the PR itself, that `login` was already told no."""
+    return f"<!-- mini-review:refused={login.lower()} -->"
+
+
+async def _already_refused(api: GitHubPort, repo: RepoRef, job: CommandJob, bot_login: str) -> bool:
+    marker = refusal_marker(job.author)
+    own = bot_login.lower()
+    texts = await api.list_issue_comment_texts(repo, job.number)
+    return any(t.user_login.lower() == own and marker in t.body for t in texts)
+
+
+async def _refuse(api: GitHubPort, repo: RepoRef, job: CommandJob, bot_login: str) -> None:
+    """Tell a non-writer once per PR; after that, silence (a comment flood must not spend our writes)."""
+    where = f"{repo.full_name}#{job.number}"
+    if await _already_refused(api, repo, job, bot_login):
+        log.info(
+            "command on %s by %s refused: no write access (already told, not replying)", where, job.author
+        )
+        return
+    log.info("command on %s by %s refused: no write access", where, job.author)
+    await api.create_issue_comment(repo, job.number, f"{NOT_ALLOWED}\n\n{refusal_marker(job.author)}")
+
+
 async def handle_command(
     job: CommandJob,
     *,
@@ -42,14 +66,14 @@ async def handle_command(
     store: PullStateStore,
     settings: Settings,
     enqueue_review: EnqueueReview,
+    bot_login: str,
 ) -> None:
     repo = job.repo
     commands = parse_commands(job.body)
     if not commands or is_bot(job.author, job.author_type):
         return
     if not await _may_command(api, repo, job):
-        log.info("command on %s#%s by %s refused: no write access", repo.full_name, job.number, job.author)
-        await api.create_issue_comment(repo, job.number, NOT_ALLOWED)
+        await _refuse(api, repo, job, bot_login)
         return
     valid = [c for c in commands if isinstance(c, Command)]
     if valid:

@@ -72,6 +72,7 @@ class JobHandlers:
             store=self.deps.store,
             settings=self.deps.settings,
             enqueue_review=self.enqueue_review,
+            bot_login=await self.deps.github.bot_login(),
         )
 
     async def check(self, claimed: ClaimedJob) -> None:
