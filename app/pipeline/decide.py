@@ -19,6 +19,7 @@ from app.pipeline.dedup import Deduplicator
 from app.pipeline.gather import ReviewInputs
 from app.pipeline.posting import Comment
 from app.pipeline.summary import SummaryInputs, build_summary, check_conclusion, check_title, finding_rows
+from app.publish.links import LinkPolicy
 from app.publish.markdown import ReviewSummary, comment_body, review_failed, split_body, summary_body
 from app.publish.placement import PlacedComment, Placement, place_findings, to_review_comment
 from app.review.findings import Category, Finding, Severity
@@ -207,6 +208,9 @@ def decide(facts: Facts) -> Decision:
     dedup = Deduplicator(known=set(facts.known_fingerprints))
     inline = dedup.fresh_inline(facts.selection.placement, i.diff.pr_files)
     summary = _summary(facts, dedup, inline)
+    # Links in model text may point into this PR's repository only (GitHub's own URL for it).
+    links = LinkPolicy(i.pr.html_url.rsplit("/pull/", 1)[0])
+    summary.links = links
     every_chunk_failed = bool(i.plan.chunks) and len(outcome.failed) == len(i.plan.chunks)
     if every_chunk_failed:
         reason = outcome.failed[0].error if outcome.failed else "unknown"
@@ -216,7 +220,7 @@ def decide(facts: Facts) -> Decision:
         body_parts = split_body(summary_body(summary))
         notes = list(dedup.new_note_prints)
     # When every chunk failed, `inline` holds only our own secret findings: they stand without the model.
-    comments = [to_review_comment(placed, comment_body(placed, fp)) for placed, fp in inline]
+    comments = [to_review_comment(placed, comment_body(placed, fp, links=links)) for placed, fp in inline]
     check = CheckVerdict(
         check_conclusion(i.config, facts.selection.findings, failed=every_chunk_failed),
         check_title(summary, failed=every_chunk_failed),

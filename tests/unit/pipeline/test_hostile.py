@@ -11,6 +11,7 @@ from app.storage.models import RunStatus
 from tests.fakes.ports import BOT
 from tests.unit.pipeline.builders import CONFIG, added_file, finding, job, pull, source
 from tests.unit.pipeline.harness import Bench
+from tests.unit.publish.rendered import read
 
 TOTAL = "src/total.py"
 
@@ -125,3 +126,16 @@ def test_a_fork_is_told_apart_from_a_branch_in_the_api_answer() -> None:
     assert not PullRequestInfo.from_api(same).from_fork
     deleted = {**data, "head": {"sha": "a" * 40, "ref": "f", "repo": None}}
     assert PullRequestInfo.from_api(deleted).from_fork
+
+
+async def test_model_links_stay_links_only_into_the_prs_repository(bench: Bench) -> None:
+    body = (
+        "See [the helper](https://github.com/acme/shop/blob/main/src/tax.py) and "
+        "[docs](https://attacker.example/?leak=1) ![x](https://attacker.example/p.png)"
+    )
+    bench.answer({TOTAL: [finding(TOTAL, 3).model_copy(update={"body": body})]})
+    assert await bench.run() is RunStatus.POSTED
+    posted = str(bench.only_review().comments[0]["body"])
+    rendered = read(posted)
+    assert rendered.links == ["https://github.com/acme/shop/blob/main/src/tax.py"]
+    assert rendered.images == []
