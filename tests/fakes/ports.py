@@ -3,6 +3,7 @@
 They let `tests/unit/pipeline/` drive a whole `ReviewRun` in milliseconds without HTTP. The HTTP fakes
 (`tests/fakes/github.py`, `tests/fakes/openai_server.py`) stay the judges of the real adapters; these
 enforce the same rules the pipeline depends on:
+- bodies are at most 65,536 characters;
 - a review is all-or-nothing: one comment GitHub cannot place (checked by the fake's OWN patch reader,
   `tests.fakes.github_diff`, never the app's parser) refuses the whole review with a 422
   (`ReviewRejectedError`) and stores nothing;
@@ -39,6 +40,7 @@ from app.storage.models import PullState, Run, RunStatus, RunUpdate
 from tests.fakes.github_diff import PatchError, locate, parse_patch
 
 BOT = "mini-review[bot]"
+MAX_BODY = 65_536  # GitHub's limit on a review body and on each comment body
 
 
 @dataclass
@@ -133,6 +135,11 @@ class MemoryGitHub:
     ) -> int:
         pull = self._pull(number)
         patches = {f.filename: f.patch for f in pull.files}
+        if len(body) > MAX_BODY:
+            self.rejected_reviews += 1
+            raise ReviewRejectedError(
+                "422 Unprocessable Entity: Body is too long (maximum is 65536 characters)"
+            )
         for comment in comments:
             problem = _refusal(patches, comment)
             if problem is not None:
@@ -209,6 +216,8 @@ class MemoryGitHub:
 def _refusal(patches: dict[str, str | None], comment: dict[str, object]) -> str | None:
     """Why GitHub would refuse this review comment, or None when it would accept it."""
     path, line, side = comment.get("path"), comment.get("line"), str(comment.get("side", "RIGHT"))
+    if not comment.get("body") or len(str(comment["body"])) > MAX_BODY:
+        return "Comment body is blank or too long"
     if path not in patches or patches[path] is None:
         return "Path could not be resolved"
     try:
