@@ -9,3 +9,4 @@ bench:
 	.venv/bin/python bench/bench_diff.py
 	.venv/bin/python bench/bench_pipeline.py
 	.venv/bin/python bench/bench_tokens.py
+	.venv/bin/python bench/bench_parse.py

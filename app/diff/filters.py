@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from app.diff.gitpaths import unquote_git_path
 from app.diff.globs import GlobSet
 from app.diff.model import FileDiff, FileStatus
-from app.diff.parse import unquote_git_path
 
 __all__ = [
     "FilterRules",

@@ -1,9 +1,15 @@
-"""Parse unified diffs (GitHub files-API patches and whole `git diff` output) into the domain model.
+"""Parse unified diffs (GitHub files-API patches, whole `git diff` output) with unidiff, into `model.py`.
 
-A hand-written parser rather than unidiff: it reads hunks by their line counts (so a removed
-`-- comment` that shows as `--- ` is body, not a header), decodes bytes leniently, splits only at
-"\\n" (a lone CR inside a line stays in the line), undoes git's C-quoting of paths, and refuses
-combined diffs loudly instead of swallowing them. It is also several times faster than unidiff.
+unidiff reads the structure: entries, hunks by their line counts (a removed `-- comment` showing
+as `--- ` stays body), line numbers, `\\ No newline` markers, binary markers, modes. This adapter
+adds what unidiff lacks, each pinned by a test named after the case in tests/unit/diff/test_parse.py:
+- lenient decoding (invalid UTF-8 becomes U+FFFD) and lines split only at "\\n": a lone CR stays
+  inside its line, and the CR of a CRLF ending is not content;
+- header lines reach unidiff as short placeholders, with the real paths read by `gitpaths.py`:
+  unidiff's header regexes backtrack on long crafted names (a 16 KB name takes seconds), keep
+  git's C-quoting, and split `diff --git a/x b/y` at the last " b/";
+- combined merge diffs (`diff --cc`, `@@@`) are refused loudly (unidiff skips them silently);
+- a files-API patch (hunks only) gets a synthetic header, and text after its last hunk is an error.
 
 Errors: malformed input raises `DiffParseError` (a `ValueError`). A caller reviewing many files
 should catch it per file and treat that file as `patch_missing`.
@@ -11,9 +17,14 @@ should catch it per file and treat that file as `patch_missing`.
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 
+from unidiff.constants import DEV_NULL
+from unidiff.errors import UnidiffParseError
+from unidiff.patch import Hunk as UniHunk
+from unidiff.patch import PatchedFile, PatchSet
+
+from app.diff.gitpaths import GitPathError, git_line_paths, header_path, unquote_git_path
 from app.diff.model import DiffLine, FileDiff, FileStatus, Hunk, LineKind
 
 __all__ = [
@@ -41,21 +52,15 @@ class PatchAbsence(StrEnum):
     BINARY_OR_EMPTY = "binary_or_empty"
 
 
-_HUNK_RE = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)")
-
-_ADDED, _REMOVED, _CONTEXT = LineKind.ADDED, LineKind.REMOVED, LineKind.CONTEXT
-
-_C_ESCAPES = {
-    "a": 7,
-    "b": 8,
-    "t": 9,
-    "n": 10,
-    "v": 11,
-    "f": 12,
-    "r": 13,
-    '"': 34,
-    "\\": 92,
-}
+_KINDS = {"+": LineKind.ADDED, "-": LineKind.REMOVED, " ": LineKind.CONTEXT}
+_TAG = "\x00"
+_HEADER_FIRST = frozenset("dB@")
+_COMBINED = "combined merge diff (diff --cc / @@@) is not supported; diff the merge against one parent"
+# Extended header lines git writes between `diff --git` and the first hunk.
+_GIT_HEADER_PREFIXES = (
+    "index ", "old mode ", "new mode ", "new file mode ", "deleted file mode ", "similarity index ",
+    "dissimilarity index ", "rename from ", "rename to ", "copy from ", "copy to ",
+)  # fmt: skip
 
 
 def _decode(data: str | bytes) -> str:
@@ -64,139 +69,36 @@ def _decode(data: str | bytes) -> str:
     return data if isinstance(data, str) else data.decode("utf-8", errors="replace")
 
 
-def _read_quoted(text: str, start: int) -> tuple[str, int]:
-    """Decode the C-quoted string that opens at `text[start]`; return it and the index after it."""
-    out = bytearray()
-    i = start + 1
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch == '"':
-            return out.decode("utf-8", errors="replace"), i + 1
-        if ch == "\\" and i + 1 < n:
-            nxt = text[i + 1]
-            if "0" <= nxt <= "7":
-                j = i + 1
-                while j < n and j < i + 4 and "0" <= text[j] <= "7":
-                    j += 1
-                out.append(int(text[i + 1 : j], 8) & 0xFF)
-                i = j
-                continue
-            out.append(_C_ESCAPES.get(nxt, ord(nxt) if nxt.isascii() else 63))
-            i += 2
-            continue
-        out += ch.encode("utf-8", errors="replace")
-        i += 1
-    raise DiffParseError(f"unterminated quoted path: {text[start:]!r}")
+def _split_lines(text: str) -> list[str]:
+    """Lines ending in "\\n", split at "\\n" only (str.splitlines would also split at a lone CR)."""
+    parts = text.split("\n")
+    if parts[-1] == "":
+        parts.pop()
+    return [part + "\n" for part in parts]
 
 
-def unquote_git_path(raw: str) -> str:
-    """Undo git's C-quoting of a path (`"a/\\303\\251"` -> `a/é`); plain paths pass through."""
-    if raw.startswith('"'):
-        return _read_quoted(raw, 0)[0]
-    return raw
+def _convert_hunk(hunk: UniHunk) -> Hunk:
+    lines: list[DiffLine] = []
+    for line in hunk:
+        kind = _KINDS.get(line.line_type)
+        if kind is None:
+            continue  # "\ No newline at end of file", or a blank line unidiff keeps after a hunk
+        text = line.value[:-1] if line.value.endswith("\n") else line.value
+        if text.endswith("\r"):
+            text = text[:-1]
+        lines.append(DiffLine(kind, line.source_line_no, line.target_line_no, text))
+    section = hunk.section_header.rstrip("\r")
+    return Hunk(hunk.source_start, hunk.source_length, hunk.target_start, hunk.target_length, section, lines)
 
 
-def _header_path(raw: str, prefix: str) -> str | None:
-    """Read the path of a `---`/`+++` line body; None for /dev/null."""
-    if raw.startswith('"'):
-        path = _read_quoted(raw, 0)[0]
-    else:
-        # git appends a tab when the name has spaces; classic diff puts a timestamp after it.
-        tab = raw.find("\t")
-        path = raw if tab < 0 else raw[:tab]
-    if path == "/dev/null":
-        return None
-    return path[len(prefix) :] if path.startswith(prefix) else path
-
-
-def _git_line_paths(rest: str) -> tuple[str | None, str | None]:
-    """Split the body of a `diff --git` line into (old, new) paths, when it is unambiguous."""
-    if rest.startswith('"'):
-        old, end = _read_quoted(rest, 0)
-        tail = rest[end + 1 :]
-        new = _read_quoted(tail, 0)[0] if tail.startswith('"') else tail
-        return _strip(old, "a/"), _strip(new, "b/")
-    if rest.endswith('"'):
-        cut = rest.find(' "')
-        if cut > 0:
-            return _strip(rest[:cut], "a/"), _strip(_read_quoted(rest, cut + 1)[0], "b/")
-    # Unquoted names may hold spaces; the common case of equal names is split exactly in the middle.
-    half = (len(rest) - 1) // 2
-    if len(rest) % 2 == 1 and rest[half] == " " and rest[2:half] == rest[half + 3 :]:
-        return rest[2:half], rest[half + 3 :]
-    cut = rest.find(" b/")
-    if cut > 0:
-        return _strip(rest[:cut], "a/"), rest[cut + 3 :]
-    return None, None
-
-
-def _strip(path: str, prefix: str) -> str:
-    return path[len(prefix) :] if path.startswith(prefix) else path
-
-
-def _parse_hunks(lines: list[str], i: int) -> tuple[list[Hunk], int, int, int]:
-    """Read consecutive hunks starting at `lines[i]` (an "@@" line); return hunks, next index, +, -."""
-    hunks: list[Hunk] = []
-    n = len(lines)
-    adds = dels = 0
-    while i < n and lines[i].startswith("@@"):
-        head = lines[i]
-        if head.startswith("@@@"):
-            raise DiffParseError("combined diff hunk (@@@) is not supported; diff against one parent")
-        m = _HUNK_RE.match(head)
-        if m is None:
-            raise DiffParseError(f"bad hunk header at line {i + 1}: {head[:80]!r}")
-        old_start = int(m.group(1))
-        old_len = 1 if m.group(2) is None else int(m.group(2))
-        new_start = int(m.group(3))
-        new_len = 1 if m.group(4) is None else int(m.group(4))
-        section = m.group(5).rstrip("\r")
-        body: list[DiffLine] = []
-        append = body.append
-        old_no, new_no = old_start, new_start
-        old_left, new_left = old_len, new_len
-        i += 1
-        while old_left > 0 or new_left > 0:
-            if i >= n:
-                raise DiffParseError(f"hunk {head[:60]!r} ends early (missing {old_left}/{new_left} lines)")
-            raw = lines[i]
-            i += 1
-            mark = raw[:1]
-            text = raw[1:]
-            if text.endswith("\r"):
-                text = text[:-1]
-            if mark == "+":
-                if new_left <= 0:
-                    raise DiffParseError(f"hunk {head[:60]!r} has more added lines than its header says")
-                append(DiffLine(_ADDED, None, new_no, text))
-                new_no += 1
-                new_left -= 1
-                adds += 1
-            elif mark == "-":
-                if old_left <= 0:
-                    raise DiffParseError(f"hunk {head[:60]!r} has more removed lines than its header says")
-                append(DiffLine(_REMOVED, old_no, None, text))
-                old_no += 1
-                old_left -= 1
-                dels += 1
-            elif mark == " " or not raw:
-                # An empty line is a context line whose trailing space an editor or mailer stripped.
-                if old_left <= 0 or new_left <= 0:
-                    raise DiffParseError(f"hunk {head[:60]!r} has more context lines than its header says")
-                append(DiffLine(_CONTEXT, old_no, new_no, text))
-                old_no += 1
-                new_no += 1
-                old_left -= 1
-                new_left -= 1
-            elif mark == "\\":
-                continue  # "\ No newline at end of file" describes the previous line; it is not one
-            else:
-                raise DiffParseError(f"unexpected line {i} inside hunk {head[:60]!r}: {raw[:60]!r}")
-        while i < n and lines[i].startswith("\\"):
-            i += 1
-        hunks.append(Hunk(old_start, old_len, new_start, new_len, section, body))
-    return hunks, i, adds, dels
+def _run_unidiff(lines: list[str]) -> PatchSet:
+    try:
+        return PatchSet(lines)
+    except UnidiffParseError as exc:
+        message = str(exc)
+        if "shorter than expected" in message:
+            message = "a hunk ends early (fewer lines than its header says)"
+        raise DiffParseError(message[:200]) from exc
 
 
 def patch_absence(
@@ -212,6 +114,24 @@ def patch_absence(
     if binary is None and status in ("added", "modified"):
         return PatchAbsence.BINARY_OR_EMPTY
     return PatchAbsence.EMPTY
+
+
+def _hunks_of_patch(path: str, patch: str | bytes) -> tuple[list[Hunk], int, int]:
+    lines = _split_lines(_decode(patch))
+    if not lines or not lines[0].startswith("@@"):
+        head = lines[0][:60] if lines else ""
+        raise DiffParseError(f"patch of {path} does not start with a hunk header: {head!r}")
+    if lines[0].startswith("@@@"):
+        raise DiffParseError(_COMBINED)
+    # unidiff wants file headers before hunks; the files API gives hunks only.
+    (entry, *more) = _run_unidiff(["--- a/file\n", "+++ b/file\n", *lines]) or [None]
+    # unidiff keeps every hunk line, marker and blank line it read; anything else it skipped.
+    read = sum(1 + len(h) for h in entry or ())
+    if entry is None or more or read < len(lines):
+        extra = lines[min(read, len(lines) - 1)][:60]
+        raise DiffParseError(f"unexpected text after the hunks of {path}: {extra!r}")
+    hunks = [_convert_hunk(h) for h in entry]
+    return hunks, entry.added, entry.removed
 
 
 def parse_file_patch(
@@ -249,105 +169,153 @@ def parse_file_patch(
             deletions=deletions if absence is PatchAbsence.TOO_LARGE else 0,
         )
     assert patch is not None
-    lines = _decode(patch).split("\n")
-    if not lines[0].startswith("@@"):
-        raise DiffParseError(f"patch of {path} does not start with a hunk header: {lines[0][:60]!r}")
-    hunks, i, adds, dels = _parse_hunks(lines, 0)
-    if any(line for line in lines[i:]):
-        raise DiffParseError(f"unexpected text after the hunks of {path}: {lines[i][:60]!r}")
+    hunks, adds, dels = _hunks_of_patch(path, patch)
     return FileDiff(
         path=path, status=file_status, hunks=hunks, old_path=keep_old, additions=adds, deletions=dels
     )
 
 
-class _Header:
-    """What the extended header lines of one `diff --git` entry said."""
+class _Paths:
+    """The real paths of each `diff --git` entry, which unidiff sees as placeholders `a/<n>`, `b/<n>`."""
 
-    __slots__ = ("old", "new", "added", "removed", "renamed", "copied", "mode_changed", "binary")
+    def __init__(self) -> None:
+        self.entries: list[tuple[str | None, str | None]] = []
 
-    def __init__(self, old: str | None, new: str | None) -> None:
-        self.old = old
-        self.new = new
-        self.added = self.removed = self.renamed = self.copied = False
-        self.mode_changed = self.binary = False
+    def add(self, old: str | None, new: str | None) -> str:
+        self.entries.append((old, new))
+        return f"{_TAG}{len(self.entries) - 1}"  # NUL never occurs in a git path
 
-    def build(self, hunks: list[Hunk], adds: int, dels: int) -> FileDiff:
-        if self.added:
-            status = FileStatus.ADDED
-        elif self.removed:
-            status = FileStatus.REMOVED
-        elif self.renamed:
-            status = FileStatus.RENAMED
-        elif self.copied:
-            status = FileStatus.COPIED
-        elif self.mode_changed and not hunks and not self.binary:
-            status = FileStatus.CHANGED
-        else:
-            status = FileStatus.MODIFIED
-        path = self.old if status is FileStatus.REMOVED else self.new
-        path = path or self.new or self.old
-        if path is None:
-            raise DiffParseError("diff entry without a recognisable path")
-        moved = status in (FileStatus.RENAMED, FileStatus.COPIED)
-        return FileDiff(
-            path=path,
-            status=status,
-            hunks=hunks,
-            old_path=self.old if moved else None,
-            is_binary=self.binary,
-            additions=adds,
-            deletions=dels,
-        )
+    def lookup(self, entry: PatchedFile) -> tuple[str | None, str | None] | None:
+        for name in (entry.source_file, entry.target_file):
+            if name[2:3] == _TAG:
+                return self.entries[int(name[3:])]
+        return None
 
 
-def _read_header(lines: list[str], i: int, head: _Header) -> int:
-    """Consume extended header lines after `diff --git` up to the first hunk; return the next index."""
+def _git_header_end(lines: list[str], i: int) -> int:
+    """Index of the first line after the extended header that starts at `lines[i]`."""
     n = len(lines)
     while i < n:
         line = lines[i]
-        if line.startswith(("@@", "diff ")):
-            return i
-        if line.startswith("--- ") and i + 1 < n and lines[i + 1].startswith("+++ "):
-            old = _header_path(line[4:], "a/")
-            new = _header_path(lines[i + 1][4:], "b/")
-            if old is None:
-                head.added = True
-            else:
-                head.old = old
-            if new is None:
-                head.removed = True
-            else:
-                head.new = new
-            return i + 2
         if line.startswith("GIT binary patch"):
-            head.binary = True
             i += 1
             while i < n and not lines[i].startswith("diff "):
-                i += 1
+                i += 1  # base85 data: lines open with a length letter, never "@@" or "diff "
             return i
-        if line.startswith("new file mode"):
-            head.added = True
-        elif line.startswith("deleted file mode"):
-            head.removed = True
-        elif line.startswith(("old mode", "new mode")):
-            head.mode_changed = True
-        elif line.startswith("rename from "):
-            head.renamed = True
-            head.old = unquote_git_path(line[12:])
-        elif line.startswith("rename to "):
-            head.new = unquote_git_path(line[10:])
-        elif line.startswith("copy from "):
-            head.copied = True
-            head.old = unquote_git_path(line[10:])
-        elif line.startswith("copy to "):
-            head.new = unquote_git_path(line[8:])
-        elif line.startswith("Binary files ") and line.rstrip("\r").endswith(" differ"):
-            head.binary = True
-        elif not line.startswith(("index ", "similarity index", "dissimilarity index")) and line:
-            # Anything else ends the header: the entry had no hunks (e.g. a pure rename).
+        if not line.startswith((*_GIT_HEADER_PREFIXES, "--- ", "+++ ", "Binary files ")):
             return i
         i += 1
     return i
+
+
+def _entry_paths(git_line: str, header: list[str]) -> tuple[str | None, str | None]:
+    """Read an entry's (old, new) paths: rename/copy lines, then ---/+++ lines, then the git line."""
+    old, new = git_line_paths(git_line[len("diff --git ") :].rstrip("\r\n"))
+    for line in header:
+        body = line.rstrip("\r\n")
+        if body.startswith(("rename from ", "copy from ")):
+            old = unquote_git_path(body.split(" from ", 1)[1])
+        elif body.startswith(("rename to ", "copy to ")):
+            new = unquote_git_path(body.split(" to ", 1)[1])
+        elif body.startswith("--- "):
+            old = header_path(body[4:], "a/") or old
+        elif body.startswith("+++ "):
+            new = header_path(body[4:], "b/") or new
+    return old, new
+
+
+def _placeholder(line: str, tag: str) -> str:
+    """The header line unidiff sees: same meaning, short placeholder names (its regexes backtrack)."""
+    if line.startswith(("--- ", "+++ ")):
+        if line[4:].rstrip("\r\n").partition("\t")[0] == DEV_NULL:
+            return line[:4] + DEV_NULL + "\n"
+        return f"{line[:4]}{'a' if line[0] == '-' else 'b'}/{tag}\n"
+    if line.startswith("Binary files "):
+        return f"Binary files a/{tag} and b/{tag} differ\n"
+    return line
+
+
+def _plain_binary(line: str, paths: _Paths) -> str:
+    """A "Binary files X and Y differ" line of a plain `diff -r`, outside any git entry."""
+    names = line[len("Binary files ") :].rstrip("\r\n").removesuffix(" differ")
+    old, _, new = names.partition(" and ")
+    return _placeholder(line, paths.add(old, new or old))
+
+
+def _with_placeholders(lines: list[str]) -> tuple[list[str], _Paths]:
+    """The lines unidiff reads: headers as placeholders; combined diffs refused on the way."""
+    paths = _Paths()
+    out: list[str] = []
+    copied = i = 0  # lines[copied:i] pass through unchanged
+    n = len(lines)
+    while i < n:
+        line = lines[i]
+        # Hunk body lines open with " ", "+", "-" or "\\": only these first letters start a header.
+        if line[:1] not in _HEADER_FIRST:
+            i += 1
+            continue
+        if line.startswith(("diff --cc ", "diff --combined ", "@@@ ")):
+            raise DiffParseError(_COMBINED)
+        if line.startswith("Binary files "):
+            out.extend(lines[copied:i])
+            out.append(_plain_binary(line, paths))
+            i = copied = i + 1
+        elif line.startswith("diff --git "):
+            out.extend(lines[copied:i])
+            end = _git_header_end(lines, i + 1)
+            header = lines[i + 1 : end]
+            tag = paths.add(*_entry_paths(line, header))
+            out.append(f"diff --git a/{tag} b/{tag}\n")
+            out.extend(_placeholder(h, tag) for h in header)
+            i = copied = end
+        else:
+            i += 1
+    out.extend(lines[copied:])
+    return out, paths
+
+
+def _plain_path(name: str, prefix: str) -> str | None:
+    if name == DEV_NULL:
+        return None
+    path = unquote_git_path(name) if name.startswith('"') else name
+    return path[len(prefix) :] if path.startswith(prefix) else path
+
+
+def _status(entry: PatchedFile, info: list[str]) -> FileStatus:
+    if entry.source_file == DEV_NULL:
+        return FileStatus.ADDED
+    if entry.target_file == DEV_NULL:
+        return FileStatus.REMOVED
+    if any(line.startswith("rename from ") for line in info):
+        return FileStatus.RENAMED
+    if any(line.startswith("copy from ") for line in info):
+        return FileStatus.COPIED
+    mode_changed = any(line.startswith("old mode ") for line in info)
+    if mode_changed and not entry and not entry.is_binary_file:
+        return FileStatus.CHANGED
+    return FileStatus.MODIFIED
+
+
+def _to_file_diff(entry: PatchedFile, paths: _Paths) -> FileDiff:
+    info = list(entry.patch_info or ())
+    known = paths.lookup(entry)
+    if known is None:  # a plain unified diff (no `diff --git` line): unidiff read the ---/+++ names
+        known = (_plain_path(entry.source_file, "a/"), _plain_path(entry.target_file, "b/"))
+    old, new = known
+    status = _status(entry, info)
+    path = (old if status is FileStatus.REMOVED else new) or new or old
+    if path is None:
+        raise DiffParseError("diff entry without a recognisable path")
+    moved = status in (FileStatus.RENAMED, FileStatus.COPIED)
+    return FileDiff(
+        path=path,
+        status=status,
+        hunks=[_convert_hunk(h) for h in entry],
+        old_path=old if moved else None,
+        is_binary=entry.is_binary_file,
+        additions=entry.added,
+        deletions=entry.removed,
+    )
 
 
 def parse_unified_diff(data: bytes) -> list[FileDiff]:
@@ -356,26 +324,9 @@ def parse_unified_diff(data: bytes) -> list[FileDiff]:
     A type change (file -> symlink) is two entries for one path, as git prints it. Combined merge
     diffs (`diff --cc`) raise `DiffParseError`.
     """
-    lines = _decode(data).split("\n")
-    n = len(lines)
-    files: list[FileDiff] = []
-    i = 0
-    while i < n:
-        line = lines[i]
-        if line.startswith("diff --git "):
-            old, new = _git_line_paths(line[11:].rstrip("\r"))
-            head = _Header(old, new)
-            i = _read_header(lines, i + 1, head)
-        elif line.startswith(("diff --cc ", "diff --combined ")):
-            raise DiffParseError(
-                "combined merge diff (diff --cc) is not supported; diff the merge against one parent"
-            )
-        elif line.startswith("--- ") and i + 1 < n and lines[i + 1].startswith("+++ "):
-            head = _Header(None, None)
-            i = _read_header(lines, i, head)
-        else:
-            i += 1  # preamble (commit message, mail headers) or trailer between entries
-            continue
-        hunks, i, adds, dels = _parse_hunks(lines, i)
-        files.append(head.build(hunks, adds, dels))
-    return files
+    lines = _split_lines(_decode(data))
+    try:
+        fed, paths = _with_placeholders(lines)
+    except GitPathError as exc:
+        raise DiffParseError(str(exc)) from exc
+    return [_to_file_diff(entry, paths) for entry in _run_unidiff(fed)]

@@ -1,17 +1,23 @@
-"""Unit tests of the diff parser on small hand-made inputs."""
+"""Unit tests of the diff parser (unidiff behind our adapter) on small hand-made inputs.
+
+Tests named `test_unidiff_shortfall_*` pin a case where unidiff alone gets it wrong and the adapter
+steps in (see app/diff/parse.py).
+"""
 
 from __future__ import annotations
 
 import pytest
 
+from app.diff.gitpaths import GitPathError, unquote_git_path
 from app.diff.model import FileStatus, LineKind, Side
 from app.diff.parse import (
     DiffParseError,
     PatchAbsence,
+    _split_lines,
+    _with_placeholders,
     parse_file_patch,
     parse_unified_diff,
     patch_absence,
-    unquote_git_path,
 )
 
 PATCH = "@@ -1,3 +1,4 @@ def f():\n a\n-b\n+B\n+c\n d\n@@ -10 +11 @@\n-x\n\\ No newline at end of file\n+y"
@@ -127,8 +133,10 @@ def test_quoted_paths_are_unquoted() -> None:
     data = b'diff --git "a/\\346\\226\\207.md" "b/\\346\\226\\207.md"\n'
     data += b"new file mode 100644\nindex 0..e69de29\n"
     assert parse_unified_diff(data)[0].path == "文.md"
-    with pytest.raises(DiffParseError):
+    with pytest.raises(GitPathError):
         unquote_git_path('"unterminated')
+    with pytest.raises(DiffParseError, match="unterminated"):
+        parse_unified_diff(b'diff --git "a/x\nindex 1..2\n')
 
 
 def test_crlf_and_lone_cr() -> None:
@@ -183,3 +191,51 @@ def test_truncated_hunk_raises() -> None:
 
 def test_empty_input_gives_no_files() -> None:
     assert parse_unified_diff(b"") == []
+
+
+def test_unidiff_shortfall_name_holding_space_b_slash() -> None:
+    # unidiff splits `diff --git a/P b/P` at the last " b/", so it would read "b/y.txt" here.
+    data = (
+        b"diff --git a/Plan b/x.md b/Plan b/x.md\nindex 1..2 100644\n"
+        b"--- a/Plan b/x.md\n+++ b/Plan b/x.md\n@@ -1 +1 @@\n-a\n+b\n"
+        b"diff --git a/k b/old.md b/k b/new.md\nsimilarity index 100%\n"
+        b"rename from k b/old.md\nrename to k b/new.md\n"
+    )
+    files = parse_unified_diff(data)
+    assert [(f.path, f.old_path, f.status) for f in files] == [
+        ("Plan b/x.md", None, FileStatus.MODIFIED),
+        ("k b/new.md", "k b/old.md", FileStatus.RENAMED),
+    ]
+
+
+def test_unidiff_shortfall_quoted_names_come_back_decoded() -> None:
+    data = b'diff --git "a/caf\\303\\251 \\"x\\".txt" "b/caf\\303\\251 \\"x\\".txt"\n'
+    data += b'--- "a/caf\\303\\251 \\"x\\".txt"\n+++ "b/caf\\303\\251 \\"x\\".txt"\n@@ -1 +1 @@\n-a\n+b\n'
+    assert [f.path for f in parse_unified_diff(data)] == ['café "x".txt']
+
+
+def test_unidiff_shortfall_crafted_long_names_reach_unidiff_as_short_placeholders() -> None:
+    # unidiff's header regexes backtrack (quadratic) on names like these: a 16 KB one takes seconds.
+    # By construction no header line it sees is longer than a placeholder, whatever the name.
+    uri = "://x" * 5000
+    ands = "a and " * 3000
+    data = (
+        f"diff --git a/{uri} b/{uri}\nindex 1..2 100644\n--- a/{uri}\n+++ b/{uri}\n@@ -1 +1 @@\n-a\n+b\n"
+        f"diff --git a/{ands}.png b/{ands}.png\nindex 1..2 100644\n"
+        f"Binary files a/{ands}.png and b/{ands}.png differ\n"
+    )
+    fed, _ = _with_placeholders(_split_lines(data))
+    headers = [line for line in fed if line.startswith(("diff --git", "Binary files", "--- a", "+++ b"))]
+    assert len(headers) == 5 and max(map(len, headers)) < 40
+    files = parse_unified_diff(data.encode())
+    assert [(f.path, f.is_binary, f.additions) for f in files] == [(uri, False, 1), (f"{ands}.png", True, 0)]
+
+
+def test_plain_recursive_diff_binary_line_names_its_file() -> None:
+    files = parse_unified_diff(b"Binary files old/logo.png and new/logo.png differ\n")
+    assert [(f.path, f.is_binary, f.status) for f in files] == [("new/logo.png", True, FileStatus.MODIFIED)]
+
+
+def test_files_api_patch_with_file_headers_inside_is_refused() -> None:
+    with pytest.raises(DiffParseError, match="unexpected text"):
+        parse_file_patch("a", "@@ -1 +1 @@\n-a\n+b\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-c\n+d", status="modified")
