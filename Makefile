@@ -10,3 +10,4 @@ bench:
 	.venv/bin/python bench/bench_pipeline.py
 	.venv/bin/python bench/bench_tokens.py
 	.venv/bin/python bench/bench_parse.py
+	.venv/bin/python bench/bench_globs.py

@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -36,6 +37,7 @@ from pydantic import (
     field_validator,
 )
 
+from app.diff.globs import glob_error
 from app.linear_regex import LinearRegexError, compile_linear
 from app.review.findings import Category, Severity
 
@@ -49,6 +51,17 @@ MAX_PATH_INSTRUCTIONS = 50
 # A non-empty string; YAML numbers are not accepted as text (`1.10` would silently become "1.1").
 Text = Annotated[str, Field(min_length=1, max_length=500, strict=True)]
 Instructions = Annotated[str, Field(max_length=INSTRUCTIONS_MAX_CHARS, strict=True)]
+
+
+def _check_glob(pattern: str) -> str:
+    """Reject a glob pathspec/RE2 cannot use (it would silently match nothing)."""
+    error = glob_error(pattern)
+    if error is not None:
+        raise ValueError(error)
+    return pattern
+
+
+Glob = Annotated[Text, AfterValidator(_check_glob)]
 
 
 def regex_of(pattern: str) -> str | None:
@@ -96,8 +109,8 @@ class AutoReview(_Section):
 class Paths(_Section):
     """Which changed files are reviewed: `include` (empty = all), minus `exclude`."""
 
-    include: list[Text] = Field(default_factory=list)
-    exclude: list[Text] = Field(default_factory=list)
+    include: list[Glob] = Field(default_factory=list)
+    exclude: list[Glob] = Field(default_factory=list)
 
 
 class Categories(_Section):
@@ -115,7 +128,7 @@ class Categories(_Section):
 class PathInstruction(_Section):
     """Extra instructions for the model about files matching `path` (a glob)."""
 
-    path: Text
+    path: Glob
     instructions: Annotated[str, Field(min_length=1, max_length=INSTRUCTIONS_MAX_CHARS, strict=True)]
 
 

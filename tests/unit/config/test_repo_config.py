@@ -359,3 +359,11 @@ def test_render_lists_errors() -> None:
     text = render_config(result.config, sources=result.sources, errors=result.errors)
     assert "Ignored because of errors" in text
     assert f"{SRC}: bogus: unknown key" in text
+
+
+def test_a_glob_that_would_match_nothing_is_reported() -> None:
+    result = effective_config(DEFAULTS, None, 'paths:\n  exclude: ["[z-a]"]\n', repo_source=SRC)
+    assert result.config.paths == DEFAULTS.paths
+    assert len(result.errors) == 1 and "invalid glob '[z-a]'" in result.errors[0]
+    result = effective_config(DEFAULTS, None, "path_instructions:\n  - {path: '!', instructions: x}\n")
+    assert result.errors and "invalid glob '!'" in result.errors[0]
