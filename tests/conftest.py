@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.storage.db import create_engine, migrate
+from tests.factories import payload_named
 
 CORPUS = (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus").resolve()
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -27,12 +28,23 @@ def corpus() -> Path:
 
 
 def webhook_payload(name: str) -> dict[str, Any]:
-    """A real payload from the corpus (skips the test when the corpus is absent)."""
+    """The payload named like a corpus file, built by tests/factories.py (no corpus needed)."""
+    return payload_named(name)
+
+
+def corpus_webhook(name: str) -> dict[str, Any] | None:
+    """The real payload from ../shared/corpus, or None when the corpus is absent."""
     path = CORPUS / "webhooks" / name
     if not path.is_file():
-        pytest.skip("shared/corpus not present")
+        return None
     data: dict[str, Any] = json.loads(path.read_bytes())
     return data
+
+
+def corpus_webhook_files(pattern: str) -> list[Path]:
+    """Corpus payload files matching `pattern`, for extra parametrisations ([] without the corpus)."""
+    folder = CORPUS / "webhooks"
+    return sorted(folder.glob(pattern)) if folder.is_dir() else []
 
 
 def postgres_available() -> bool:

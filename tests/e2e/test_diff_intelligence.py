@@ -24,6 +24,7 @@ import pytest
 
 from tests.conftest import CORPUS, webhook_payload
 from tests.e2e.harness import Stack, running_stack, wait_for
+from tests.factories import files_api_entries
 from tests.fakes.openai_server import Brain, ChunkView, FakeOpenAI, finding
 
 # The corpus payload `pull_request.opened.payload.json` is Codertocat/Hello-World PR #2 at these commits.
@@ -517,12 +518,12 @@ class RandomCiter:
         return out
 
 
-@pytest.mark.parametrize("twin", FILES_TWINS or ["absent"])
+@pytest.mark.parametrize("twin", ["factory", *FILES_TWINS])
 def test_corpus_file_lists_with_random_citations_land_without_422(tmp_path: Path, twin: str) -> None:
-    source = CORPUS / "diffs" / twin
-    if not source.is_file():
-        pytest.skip("shared/corpus not present")
-    entries: list[dict[str, Any]] = json.loads(source.read_bytes())
+    # The project's own file list always; each real GitHub file list of the corpus when present.
+    entries: list[dict[str, Any]] = (
+        files_api_entries() if twin == "factory" else json.loads((CORPUS / "diffs" / twin).read_bytes())
+    )
     brain = RandomCiter(seed=901)
     with stack_with(tmp_path, brain, MINI_MAX_INLINE_COMMENTS=100) as stack:
         open_pr(stack, entries)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import openai
@@ -19,6 +18,8 @@ from app.review.llm import ModelClient, RetryPolicy
 from app.review.prompts import STABLE_PREFIX, PrContext
 from app.review.reviewer import BUDGET_REACHED, ReviewerConfig, ReviewOutcome, review_chunks
 from app.review.usage import cost_usd
+from tests.conftest import CORPUS
+from tests.factories import files_api_entries, unified_diff
 from tests.fakes.openai_server import ChunkView, FakeOpenAI, Fault, finding
 from tests.fakes.server import serve_in_thread
 from tests.unit.review.chunk_text import make_chunk
@@ -230,8 +231,13 @@ async def test_path_instructions_reach_only_their_chunks() -> None:
     assert "Migrations must be reversible." not in by_path["app/x.py"]
 
 
-async def test_real_corpus_diff_is_reviewed_chunk_by_chunk(corpus: Path) -> None:
-    files = parse_unified_diff((corpus / "diffs" / "httpx-541a0afe-multi-hunk.diff").read_bytes())
+@pytest.mark.parametrize("source", ["factory", "corpus"])
+async def test_real_corpus_diff_is_reviewed_chunk_by_chunk(source: str) -> None:
+    real = CORPUS / "diffs" / "httpx-541a0afe-multi-hunk.diff"
+    if source == "corpus" and not real.is_file():
+        pytest.skip("shared/corpus not present")
+    data = real.read_bytes() if source == "corpus" else unified_diff(files_api_entries())
+    files = parse_unified_diff(data)
     chunks = [c for f in files for c in chunk_file(f, 800)]
     assert len(chunks) > 1
     context = PrContext(title="httpx change", body="", files=[f.path for f in files])

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.factories import files_api_entries
 from tests.fakes.github import AppSlot, FakeGitHub
 from tests.fakes.github_diff import locate, parse_patch
 from tests.fakes.server import serve_in_thread
@@ -521,9 +522,10 @@ def corpus_files() -> list[Path]:
     return sorted((CORPUS / "diffs").glob("*.files.json")) if (CORPUS / "diffs").is_dir() else []
 
 
-@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: p.name)
-def test_patch_parser_counts_match_real_github_files(path: Path) -> None:
-    for entry in json.loads(path.read_bytes()):
+@pytest.mark.parametrize("path", [None, *corpus_files()], ids=lambda p: p.name if p else "factory")
+def test_patch_parser_counts_match_real_github_files(path: Path | None) -> None:
+    entries = files_api_entries() if path is None else json.loads(path.read_bytes())
+    for entry in entries:
         if entry.get("patch") is None:
             continue
         hunks = parse_patch(entry["patch"])

@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 
 from app.commands.parse import Command, CommandName, UnknownCommand, help_text, parse_commands
 from app.review.findings import Category
-
-WEBHOOKS = Path(__file__).resolve().parents[3] / ".." / "shared" / "corpus" / "webhooks"
+from tests.conftest import corpus_webhook_files, webhook_payload
 
 REVIEW = Command(CommandName.REVIEW)
 FULL = Command(CommandName.FULL_REVIEW)
@@ -209,18 +208,19 @@ def test_help_lists_every_command_and_does_not_trigger_itself() -> None:
 # --- real payloads --------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not WEBHOOKS.is_dir(), reason="corpus not present")
-def test_real_comment_bodies_hold_no_command() -> None:
-    files = sorted(WEBHOOKS.glob("issue_comment.*.json"))
-    assert files
-    for path in files:
-        body = json.loads(path.read_bytes())["comment"]["body"]
-        assert parse_commands(body) == []
+@pytest.mark.parametrize(
+    "path", [None, *corpus_webhook_files("issue_comment.*.json")], ids=lambda p: p.name if p else "factory"
+)
+def test_real_comment_bodies_hold_no_command(path: Path | None) -> None:
+    if path is None:
+        payload = webhook_payload("issue_comment.created.payload.json")
+    else:
+        payload = json.loads(path.read_bytes())
+    assert parse_commands(payload["comment"]["body"]) == []
 
 
-@pytest.mark.skipif(not WEBHOOKS.is_dir(), reason="corpus not present")
 def test_real_comment_body_with_a_command_added() -> None:
-    payload = json.loads((WEBHOOKS / "issue_comment.created.payload.json").read_bytes())
+    payload = webhook_payload("issue_comment.created.payload.json")
     # Modified in the test: the real example has no command in it.
     body = payload["comment"]["body"] + "\r\n\r\n/mini review --only risk\r\n"
     assert parse_commands(body) == [Command(CommandName.REVIEW, only(Category.RISK))]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from app.commands.permissions import (
@@ -13,8 +10,7 @@ from app.commands.permissions import (
     is_bot,
     permission_allows,
 )
-
-WEBHOOKS = Path(__file__).resolve().parents[3] / ".." / "shared" / "corpus" / "webhooks"
+from tests.conftest import corpus_webhook, webhook_payload
 
 
 @pytest.mark.parametrize("association", ["OWNER", "MEMBER", "COLLABORATOR", "owner", " Member "])
@@ -71,8 +67,12 @@ def test_is_bot(login: str, user_type: str | None, bot: bool) -> None:
     assert is_bot(login, user_type) is bot
 
 
-@pytest.mark.skipif(not WEBHOOKS.is_dir(), reason="corpus not present")
-def test_real_comment_author_is_a_trusted_human() -> None:
-    comment = json.loads((WEBHOOKS / "issue_comment.created.payload.json").read_bytes())["comment"]
+@pytest.mark.parametrize("source", ["factory", "corpus"])
+def test_real_comment_author_is_a_trusted_human(source: str) -> None:
+    name = "issue_comment.created.payload.json"
+    payload = webhook_payload(name) if source == "factory" else corpus_webhook(name)
+    if payload is None:
+        pytest.skip("shared/corpus not present")
+    comment = payload["comment"]
     assert association_decision(comment["author_association"]) == "allow"
     assert not is_bot(comment["user"]["login"], comment["user"]["type"])

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +17,7 @@ from app.config.policy import (
     title_matches,
 )
 from app.config.repo_config import RepoConfig
-
-WEBHOOKS = Path(__file__).resolve().parents[3] / ".." / "shared" / "corpus" / "webhooks"
+from tests.conftest import corpus_webhook, webhook_payload
 
 FACTS = PullFacts(
     action="opened",
@@ -199,7 +196,6 @@ def test_path_instructions_for() -> None:
     assert path_instructions_for(RepoConfig(), "anything") == []
 
 
-@pytest.mark.skipif(not WEBHOOKS.is_dir(), reason="corpus not present")
 @pytest.mark.parametrize(
     ("name", "reviewed"),
     [
@@ -212,8 +208,11 @@ def test_path_instructions_for() -> None:
         ("pull_request.labeled.payload.json", False),
     ],
 )
-def test_real_payloads(name: str, reviewed: bool) -> None:
-    payload = json.loads((WEBHOOKS / name).read_bytes())
+@pytest.mark.parametrize("source", ["factory", "corpus"])
+def test_documented_payloads(name: str, reviewed: bool, source: str) -> None:
+    payload = webhook_payload(name) if source == "factory" else corpus_webhook(name)
+    if payload is None:
+        pytest.skip("shared/corpus not present")
     pull = payload["pull_request"]
     facts = PullFacts(
         action=payload["action"],
