@@ -6,6 +6,9 @@ Grammar (case-insensitive words)::
     /mini review [--only CATS]    -> review now, incrementally
     /mini full-review [--only CATS]
     /mini pause | resume | config | help
+    /mini ask QUESTION            -> answer a question about the PR (QUESTION: the rest of the line)
+    /mini learnings               -> list what mini-review learned in this repository
+    /mini ignore                  -> (as a reply in one of our review threads) never raise this again
 
 CATS is a comma (and/or space) separated list of categories: lint, test, risk. `--only=CATS` works too.
 
@@ -48,14 +51,18 @@ class CommandName(StrEnum):
     RESUME = "resume"
     CONFIG = "config"
     HELP = "help"
+    ASK = "ask"
+    LEARNINGS = "learnings"
+    IGNORE = "ignore"
 
 
 @dataclass(frozen=True)
 class Command:
-    """A valid command; `only` limits a review to these categories (None = all)."""
+    """A valid command; `only` limits a review to categories (None = all); `text` is an ask's question."""
 
     name: CommandName
     only: frozenset[Category] | None = None
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,7 @@ _CATEGORY_VALUES = frozenset(c.value for c in Category)
 _CATEGORY_NAMES = ", ".join(c.value for c in Category)
 _MAX_TEXT = 200  # UnknownCommand.text is echoed in replies; keep it short
 _MAX_WORD = 40
+MAX_QUESTION = 2000  # an ask's question is model input: keep it bounded
 
 # The command line: up to 3 spaces, `/mini`, then whitespace or end of line.
 _COMMAND_LINE = re.compile(rf"^ {{0,3}}{re.escape(PREFIX)}(?=\s|$)(?P<rest>.*)$", re.IGNORECASE)
@@ -111,9 +119,13 @@ def help_text() -> str:
         "| `/mini pause` | Stop automatic reviews on this pull request |\n"
         "| `/mini resume` | Start automatic reviews again |\n"
         "| `/mini config` | Show the configuration in effect for this pull request |\n"
+        "| `/mini ask <question>` | Ask a question about this pull request; the answer comes as a comment |\n"
+        "| `/mini learnings` | List what mini-review has learned from feedback in this repository |\n"
+        "| `/mini ignore` | As a reply in a mini-review thread: never raise that kind of finding again |\n"
         "| `/mini help` | Show this help |\n"
         "\n"
-        "Commands inside quotes or code blocks are ignored. Only people with write access can run them.\n"
+        "Commands inside quotes or code blocks are ignored. Only people with write access (and, for `ask`,"
+        " the pull request's author) can run them.\n"
     )
 
 
@@ -274,6 +286,11 @@ def _parse_line(line: str) -> ParsedCommand:
     except ValueError:
         return UnknownCommand(text, _unknown_word_reason(word))
     args = words[1:]
+    if name is CommandName.ASK:
+        question = match["rest"].strip()[len(words[0]) :].strip()
+        if not question:
+            return UnknownCommand(text, f"`ask` needs a question on the same line: `{PREFIX} ask why ...?`")
+        return Command(name, text=_shorten(question, MAX_QUESTION))
     if name not in _REVIEWS:
         if args:
             return UnknownCommand(text, f"`{name}` takes no options (got {_code(' '.join(args))})")

@@ -18,15 +18,39 @@ from app.github.models import (
     PostedText,
     PullFile,
     PullRequestInfo,
+    Reaction,
     ReactionContent,
     RepoRef,
     ReviewComment,
+    ReviewThread,
 )
 
 PER_PAGE = 100
 MAX_FILES = 3000  # the files API never returns more
 COMPARE_FILE_CAP = 300  # the compare API lists at most this many files
 MAX_COMMENT_PAGES = 50
+MAX_THREAD_PAGES = 20
+MAX_REACTIONS = 300
+
+# https://docs.github.com/graphql/reference/objects#pullrequestreviewthread
+_THREADS_QUERY = """
+query($owner: String!, $name: String!, $number: Int!, $cursor: String) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      reviewThreads(first: 100, after: $cursor) {
+        pageInfo { hasNextPage endCursor }
+        nodes { id isResolved comments(first: 1) { nodes { databaseId } } }
+      }
+    }
+  }
+}
+"""
+# https://docs.github.com/graphql/reference/mutations#resolvereviewthread
+_RESOLVE_MUTATION = """
+mutation($id: ID!) {
+  resolveReviewThread(input: {threadId: $id}) { thread { id isResolved } }
+}
+"""
 
 
 class GitHubTransport(Protocol):
@@ -61,9 +85,12 @@ def _timestamp(value: datetime) -> str:
 class InstallationAPI:
     """GitHub as one installation sees it. Get one from `GitHubAppClient.for_installation`."""
 
-    def __init__(self, transport: GitHubTransport, installation_id: int) -> None:
+    def __init__(
+        self, transport: GitHubTransport, installation_id: int, graphql_path: str = "/graphql"
+    ) -> None:
         self._transport = transport
         self.installation_id = installation_id
+        self._graphql_path = graphql_path
 
     async def _call(
         self,
@@ -269,3 +296,59 @@ class InstallationAPI:
                 output["text"] = text
             payload["output"] = output
         await self._call(repo, "PATCH", f"/check-runs/{check_run_id}", json=payload)
+
+    # -- conversation: thread replies, reactions, thread state (GraphQL) ---------------------------
+
+    async def reply_to_review_comment(self, repo: RepoRef, number: int, comment_id: int, body: str) -> int:
+        """Answer in the thread of `comment_id` (the thread's first comment); return the reply's id."""
+        response = await self._call(
+            repo, "POST", f"/pulls/{number}/comments/{comment_id}/replies", json={"body": body}
+        )
+        return int(response.json()["id"])
+
+    async def list_review_comment_reactions(self, repo: RepoRef, comment_id: int) -> list[Reaction]:
+        """Return the reactions on one inline review comment (reactions send no webhook: we read them)."""
+        raw = await self._pages(repo, f"/pulls/comments/{comment_id}/reactions", MAX_REACTIONS)
+        return [Reaction.from_api(entry) for entry in raw]
+
+    async def _graphql(self, repo: RepoRef, query: str, variables: dict[str, object]) -> dict[str, Any]:
+        if repo.installation_id != self.installation_id:
+            raise ValueError(f"{repo.full_name} belongs to installation {repo.installation_id}")
+        response = await self._transport.request(
+            self.installation_id,
+            "POST",
+            self._graphql_path,
+            json={"query": query, "variables": variables},
+            idempotent=True,  # reading threads and resolving one again change nothing more
+        )
+        data = response.json()
+        if not isinstance(data, dict) or data.get("errors") or not isinstance(data.get("data"), dict):
+            errors = data.get("errors") if isinstance(data, dict) else None
+            messages = [str(e.get("message", ""))[:200] for e in errors or [] if isinstance(e, dict)]
+            raise GitHubPermanentError(f"GraphQL error: {'; '.join(messages) or 'no data'}", status=200)
+        return dict(data["data"])
+
+    async def list_review_threads(self, repo: RepoRef, number: int) -> list[ReviewThread]:
+        """Return the PR's review threads with their resolved state (GraphQL; REST cannot see it)."""
+        threads: list[ReviewThread] = []
+        cursor: str | None = None
+        for _ in range(MAX_THREAD_PAGES):
+            variables: dict[str, object] = {"owner": repo.owner, "name": repo.name, "number": number}
+            variables["cursor"] = cursor
+            data = await self._graphql(repo, _THREADS_QUERY, variables)
+            pull = ((data.get("repository") or {}).get("pullRequest")) or {}
+            page = pull.get("reviewThreads") or {}
+            for node in page.get("nodes") or []:
+                first = ((node.get("comments") or {}).get("nodes")) or [{}]
+                root = first[0].get("databaseId") if first else None
+                resolved = bool(node.get("isResolved"))
+                threads.append(ReviewThread(id=str(node["id"]), is_resolved=resolved, root_comment_id=root))
+            info = page.get("pageInfo") or {}
+            if not info.get("hasNextPage"):
+                break
+            cursor = info.get("endCursor")
+        return threads
+
+    async def resolve_review_thread(self, repo: RepoRef, thread_id: str) -> None:
+        """Mark a review thread resolved (GraphQL `resolveReviewThread`; REST has no such call)."""
+        await self._graphql(repo, _RESOLVE_MUTATION, {"id": thread_id})

@@ -182,6 +182,14 @@ def _message(response: httpx.Response) -> str:
     return response.reason_phrase
 
 
+def graphql_url(base_url: str) -> str:
+    """Return where GraphQL lives: `/graphql` beside the REST API, `/api/graphql` on GHES (`/api/v3`)."""
+    base = base_url.rstrip("/")
+    if base.endswith("/api/v3"):
+        return base[: -len("/api/v3")] + "/api/graphql"  # absolute: httpx leaves it as it is
+    return "/graphql"
+
+
 class GitHubAppClient:
     """A GitHub App: mints installation tokens and hands out one `InstallationAPI` per installation."""
 
@@ -231,6 +239,7 @@ class GitHubAppClient:
             rest_api_validate_body=False,
         )
         self._tokens = _TokenCache(self._mint, token_margin)
+        self.graphql_path = graphql_url(base_url)
         self._pacers: dict[int, WritePacer] = {}
         self._apis: dict[int, InstallationAPI] = {}
         self._bot_login: str | None = None
@@ -248,7 +257,7 @@ class GitHubAppClient:
         await self._tokens.get(installation_id)
         api = self._apis.get(installation_id)
         if api is None:
-            api = self._apis[installation_id] = InstallationAPI(self, installation_id)
+            api = self._apis[installation_id] = InstallationAPI(self, installation_id, self.graphql_path)
         return api
 
     async def request(

@@ -103,6 +103,12 @@ class ReviewComment(_Frozen):
     path: str
     line: int | None
     user_login: str
+    user_type: str | None = None
+    in_reply_to_id: int | None = None  # set on replies: the id of the thread's first comment
+    original_line: int | None = None
+    commit_id: str | None = None
+    original_commit_id: str | None = None
+    diff_hunk: str = ""
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> ReviewComment:
@@ -113,7 +119,42 @@ class ReviewComment(_Frozen):
             path=data["path"],
             line=data.get("line"),
             user_login=user.get("login", "ghost"),
+            user_type=user.get("type"),
+            in_reply_to_id=data.get("in_reply_to_id"),
+            original_line=data.get("original_line"),
+            commit_id=data.get("commit_id"),
+            original_commit_id=data.get("original_commit_id"),
+            diff_hunk=data.get("diff_hunk") or "",
         )
+
+    @property
+    def by_bot(self) -> bool:
+        return self.user_type == "Bot" or self.user_login.endswith("[bot]")
+
+
+class Reaction(_Frozen):
+    """One reaction on a comment: its content (`+1`, `-1`, ...) and who gave it."""
+
+    content: str
+    user_login: str
+    user_type: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Reaction:
+        user = data.get("user") or {}
+        return cls(
+            content=str(data.get("content", "")),
+            user_login=user.get("login", "ghost"),
+            user_type=user.get("type"),
+        )
+
+
+class ReviewThread(_Frozen):
+    """A review thread as GraphQL shows it: its node id, whether it is resolved, its first comment's id."""
+
+    id: str
+    is_resolved: bool
+    root_comment_id: int | None
 
 
 class PostedText(_Frozen):

@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 Mode = Literal["json_schema", "json_object"]
 Admit = Callable[[], bool]
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 _RETRYABLE_STATUS = frozenset({408, 409, 429})
 _MAX_REASON = 200
@@ -307,6 +308,38 @@ class ModelClient:
             admit=admit,
         )
         return confirmed, reason, usage
+
+    async def complete(
+        self,
+        messages: list[Message],
+        *,
+        name: str,
+        schema: dict[str, Any],
+        output: type[M],
+        model: str,
+        max_completion_tokens: int | None = None,
+        meter: UsageMeter | None = None,
+    ) -> tuple[M, Usage]:
+        """Return one structured answer to `messages`, validated by `output` (same retries and repair)."""
+
+        def parse(content: str) -> M:
+            try:
+                return output.model_validate(_load_json(content))
+            except ValidationError as exc:
+                raise _Unusable(_schema_errors(exc)) from None
+
+        value, usage, _, _ = await self._structured(
+            messages,
+            name,
+            schema,
+            parse,
+            model=model,
+            effort=self._effort(DEFAULT),
+            max_tokens=max_completion_tokens or self.max_completion_tokens,
+            meter=meter,
+            admit=None,
+        )
+        return value, usage
 
     async def _structured(
         self,

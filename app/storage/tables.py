@@ -148,3 +148,71 @@ installations = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+
+# What writers taught the reviewer of a repository (👎, "false positive", `/mini ignore`).
+learnings = Table(
+    "learnings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("repo", String(256), nullable=False),
+    Column("source_key", String(128), nullable=False),  # what recorded it, so it is recorded once
+    Column("signature", Text, nullable=False),
+    Column("path_pattern", String(512), nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("fingerprint", String(64)),
+    Column("person", String(256), nullable=False),
+    Column("words", Text, nullable=False),
+    Column("source", String(16), nullable=False),  # reaction | reply | ignore
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("repo", "source_key", name="uq_learnings_source"),
+)
+Index("ix_learnings_repo", learnings.c.repo)
+
+# Every inline finding we posted and what became of it: open | addressed | dismissed | resolved.
+finding_states = Table(
+    "finding_states",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("repo", String(256), nullable=False),
+    Column("pr_number", Integer, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("run_id", String(40)),
+    Column("path", Text, nullable=False),
+    Column("line", Integer),
+    Column("category", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("quote", Text, nullable=False),
+    Column("commit_sha", String(64)),
+    Column("state", String(16), nullable=False),
+    Column("state_reason", Text),
+    Column("addressed_sha", String(64)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("repo", "pr_number", "fingerprint", name="uq_finding_states"),
+)
+Index("ix_finding_states_repo_state", finding_states.c.repo, finding_states.c.state)
+
+# Each model-backed answer (thread answer, ask, fix check): claimed once, then its cost recorded.
+conversation_calls = Table(
+    "conversation_calls",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("repo", String(256), nullable=False),
+    Column("pr_number", Integer, nullable=False),
+    Column("installation_id", BigInteger),
+    Column("kind", String(16), nullable=False),  # thread | ask | fix
+    Column("source_id", String(128), nullable=False),  # the comment (or run/file) it answers
+    Column("status", String(16), nullable=False),  # claimed | answered | refused | failed
+    Column("prompt_tokens", Integer, nullable=False, default=0),
+    Column("cached_tokens", Integer, nullable=False, default=0),
+    Column("completion_tokens", Integer, nullable=False, default=0),
+    Column("model_calls", Integer, nullable=False, default=0),
+    Column("cost_usd", Float, nullable=False, default=0.0),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("repo", "kind", "source_id", name="uq_conversation_calls"),
+)
+Index("ix_conversation_calls_pr", conversation_calls.c.repo, conversation_calls.c.pr_number)

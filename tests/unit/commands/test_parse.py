@@ -311,3 +311,22 @@ def test_a_command_line_appended_at_top_level_always_counts(body: str, newline: 
 def test_any_text_parses_without_error(body: str) -> None:
     for item in parse_commands(body):
         assert isinstance(item, Command | UnknownCommand)
+
+
+# --- conversation commands -------------------------------------------------------------------------
+
+
+def test_ask_takes_the_rest_of_the_line_as_its_question() -> None:
+    [command] = parse_commands("/mini ask   Why does `run` use shell=True?  \nmore text")
+    assert command == Command(CommandName.ASK, text="Why does `run` use shell=True?")
+    [bad] = parse_commands("/mini ask")
+    assert isinstance(bad, UnknownCommand) and "needs a question" in bad.reason
+
+
+def test_learnings_and_ignore_are_commands_without_options() -> None:
+    assert parse_commands("/mini learnings\n/mini ignore") == [
+        Command(CommandName.LEARNINGS),
+        Command(CommandName.IGNORE),
+    ]
+    [bad] = parse_commands("/mini learnings all")
+    assert isinstance(bad, UnknownCommand)
