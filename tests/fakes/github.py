@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Request, Response
 
+from tests.fakes.github_conversation import ConversationFake
 from tests.fakes.github_diff import PatchError, PatchHunk, locate, parse_patch
 
 DOCS = "https://docs.github.com/rest"
@@ -209,7 +210,7 @@ class AppSlot:
         await self.target(scope, receive, send)
 
 
-class FakeGitHub:
+class FakeGitHub(ConversationFake):
     """An in-memory GitHub that answers over real HTTP; see the module docstring for its rules."""
 
     def __init__(self, app_id: int = 4242, *, token_ttl: float = 3600.0, bot_login: str = "mini-review[bot]"):
@@ -246,6 +247,7 @@ class FakeGitHub:
             ("POST", re.compile(_REPO + r"/issues/comments/(?P<cid>\d+)/reactions"), self._react, True),
             ("GET", re.compile(_REPO + r"/collaborators/(?P<user>[^/]+)/permission"), self._permission, True),
         ]
+        self._routes += self._conversation_routes()  # replies, reactions, GraphQL: github_conversation.py
         self.app = FastAPI()
         self.app.add_api_route(
             "/{full_path:path}", self._handle, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]
@@ -434,7 +436,7 @@ class FakeGitHub:
             if match is None or route_method != method:
                 continue
             url = str(request.base_url).rstrip("/") + path
-            ctx = _Ctx(match.groupdict(), query, body, url)
+            ctx = _Ctx(match.groupdict() or self.graphql_target(body), query, body, url)
             with self._lock:
                 try:
                     bucket = self._authorize(ctx, headers, needs_token)

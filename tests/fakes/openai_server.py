@@ -22,6 +22,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from tests.fakes.openai_conversation import Responder, conversation_responders
+
 _CHUNK = re.compile(r"^<chunk (?P<attrs>[^\n]*)>\n(?P<body>.*?)\n</chunk>$", re.MULTILINE | re.DOTALL)
 _ATTR = re.compile(r'(\w+)="([^"]*)"')
 _LINE = re.compile(r"^(\d+) ([-+ ])(?: (.*))?$")
@@ -272,6 +274,7 @@ class FakeOpenAI:
         self.latency = latency
         self.brain: Brain = brain or partial(default_brain, line_offset=wrong_line_offset)
         self.verdict = verdict
+        self.responders: dict[str, Responder] = conversation_responders()  # other schemas, by name
         self.reject_json_schema = reject_json_schema
         self.omit_usage_details = omit_usage_details
         self.requests: list[RecordedRequest] = []
@@ -393,6 +396,8 @@ class FakeOpenAI:
         return found.group("name"), json.loads(found.group("schema"))
 
     def _answer(self, name: str, record: RecordedRequest) -> dict[str, Any]:
+        if name in self.responders:
+            return self.responders[name](record)
         views = parse_chunks(record.user)
         if name == "chunk_findings":
             return {"findings": [item for view in views for item in self.brain(view)]}
