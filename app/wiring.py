@@ -58,12 +58,16 @@ class Wiring:
         if self.worker is None:
             self.worker = Worker(
                 self.queue,
-                build_handlers(WorkerDeps(self.settings, self.store, self.queue, self.github, self.reviewer)),
+                build_handlers(self._worker_deps()),
                 concurrency=self.settings.worker_concurrency,
                 lease_s=self.settings.job_lease_s,
             )
             self.worker.start()
             self._upkeep = asyncio.create_task(self._prune_periodically())
+
+    def _worker_deps(self) -> WorkerDeps:
+        model = self.reviewer.client  # conversation's structured calls share the reviewer's client
+        return WorkerDeps(self.settings, self.store, self.queue, self.github, self.reviewer, model)
 
     async def _prune_periodically(self) -> None:
         while True:

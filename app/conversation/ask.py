@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.conversation.policy import AnswerLimits, redact, refusal, render_answer
-from app.conversation.ports import ConversationGitHub, StructuredModel
+from app.conversation.ports import IssueCommenter, StructuredModel
 from app.conversation.prompts import ASK_SCHEMA, ASK_SCHEMA_NAME, AskAnswer, ask_messages
 from app.conversation.store import CallKind, ConversationStore
 from app.diff.tokens import estimate_tokens
@@ -56,7 +56,7 @@ class Question:
 class Asker:
     def __init__(
         self,
-        api: ConversationGitHub,
+        api: IssueCommenter,
         store: ConversationStore,
         model: StructuredModel,
         limits: AnswerLimits,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -13,6 +13,11 @@ from app.review.usage import Usage
 M = TypeVar("M", bound=BaseModel)
 
 
+class IssueCommenter(Protocol):
+    async def create_issue_comment(self, repo: RepoRef, number: int, body: str) -> int: ...
+
+
+@runtime_checkable
 class ConversationGitHub(Protocol):
     async def get_pull(self, repo: RepoRef, number: int) -> PullRequestInfo: ...
 

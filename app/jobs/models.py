@@ -17,6 +17,7 @@ class JobKind(StrEnum):
     COMMAND = "command"
     CHECK = "check"
     CLOSE_CHECKS = "close_checks"
+    THREAD_REPLY = "thread_reply"
 
 
 class JobStatus(StrEnum):
@@ -104,3 +105,18 @@ class CommandJob(BaseModel):
 
 def pr_key(repo: RepoRef, number: int) -> str:
     return f"{repo.full_name}#{number}"
+
+
+class ThreadReplyJob(BaseModel):
+    """A reply in a review thread (`pull_request_review_comment`), answered by the worker if it is ours."""
+
+    kind: Literal["thread_reply"] = "thread_reply"
+    repo: RepoRef
+    number: int
+    comment_id: int
+    in_reply_to_id: int
+    body: str
+    author: str
+    author_type: str | None = None
+    author_association: str = "NONE"
+    pr_author: str

@@ -8,9 +8,15 @@ from collections.abc import Awaitable, Callable
 from app.commands.parse import Command, CommandName, UnknownCommand, help_text, parse_commands
 from app.commands.permissions import association_decision, is_bot, permission_allows
 from app.config.repo_config import render_config
+from app.conversation.ask import Question
+from app.conversation.ports import StructuredModel
+from app.conversation.service import IGNORE_HINT, answer_question, learnings_reply
+from app.conversation.store import ConversationStore
+from app.diff.filters import skip_reason
 from app.errors import GitHubPermanentError
-from app.github.models import RepoRef
+from app.github.models import PullRequestInfo, RepoRef
 from app.jobs.models import CommandJob, ReviewJob
+from app.pipeline.files import load_pull_diff
 from app.pipeline.ports import GitHubPort, PullStateStore
 from app.pipeline.repo_settings import load_repo_config, server_defaults
 from app.publish.markdown import not_understood
@@ -59,6 +65,15 @@ async def _refuse(api: GitHubPort, repo: RepoRef, job: CommandJob, bot_login: st
     await api.create_issue_comment(repo, job.number, f"{NOT_ALLOWED}\n\n{refusal_marker(job.author)}")
 
 
+async def _pr_author_asking(
+    api: GitHubPort, job: CommandJob, commands: list[Command | UnknownCommand]
+) -> bool:
+    """The PR's author may `/mini ask` without write access (and only ask)."""
+    if not commands or not all(isinstance(c, Command) and c.name is CommandName.ASK for c in commands):
+        return False
+    return (await api.get_pull(job.repo, job.number)).author_login == job.author
+
+
 async def handle_command(
     job: CommandJob,
     *,
@@ -67,12 +82,14 @@ async def handle_command(
     settings: Settings,
     enqueue_review: EnqueueReview,
     bot_login: str,
+    model: StructuredModel | None = None,
+    conversation: ConversationStore | None = None,
 ) -> None:
     repo = job.repo
     commands = parse_commands(job.body)
     if not commands or is_bot(job.author, job.author_type):
         return
-    if not await _may_command(api, repo, job):
+    if not await _may_command(api, repo, job) and not await _pr_author_asking(api, job, commands):
         await _refuse(api, repo, job, bot_login)
         return
     valid = [c for c in commands if isinstance(c, Command)]
@@ -83,7 +100,58 @@ async def handle_command(
             reply = f"{not_understood(command.text, command.reason)}\n\n{help_text()}"
             await api.create_issue_comment(repo, job.number, reply)
             continue
+        if command.name in _CONVERSATION:
+            await _converse(command, job, api=api, conversation=conversation, settings=settings, model=model)
+            continue
         await _run(command, job, repo, api=api, store=store, settings=settings, enqueue_review=enqueue_review)
+
+
+_CONVERSATION = frozenset({CommandName.ASK, CommandName.LEARNINGS, CommandName.IGNORE})
+
+
+async def _converse(
+    command: Command,
+    job: CommandJob,
+    *,
+    api: GitHubPort,
+    conversation: ConversationStore | None,
+    settings: Settings,
+    model: StructuredModel | None,
+) -> None:
+    """`/mini ask`, `/mini learnings` and `/mini ignore` in the PR conversation."""
+    repo = job.repo
+    if command.name is CommandName.IGNORE:
+        await api.create_issue_comment(repo, job.number, IGNORE_HINT)
+    if conversation is None:
+        return
+    if command.name is CommandName.LEARNINGS:
+        learned = await conversation.list_learnings(repo.full_name)
+        await api.create_issue_comment(repo, job.number, learnings_reply(repo.full_name, learned))
+    elif command.name is CommandName.ASK and model is not None and command.text:
+        pr = await api.get_pull(repo, job.number)
+        files = await _ask_files(api, repo, pr, settings)
+        question = Question(
+            repo=repo, number=job.number, comment_id=job.comment_id, author=job.author, text=command.text
+        )
+        outcome = await answer_question(
+            question, pr, files, api=api, store=conversation, model=model, settings=settings
+        )
+        log.info("ask on %s#%s by %s: %s", repo.full_name, job.number, job.author, outcome)
+
+
+async def _ask_files(
+    api: GitHubPort, repo: RepoRef, pr: PullRequestInfo, settings: Settings
+) -> list[tuple[str, str]]:
+    """The PR's patches the repository lets the model see (the same filters as a review)."""
+    config = await load_repo_config(api, repo, pr.base_ref, server_defaults(settings))
+    diff = await load_pull_diff(api, repo, pr, last_reviewed_head=None)
+    rules = diff.filter_rules(config.config)
+    raw = {f.filename: f.patch for f in await api.list_pull_files(repo, pr.number)}
+    return [
+        (path, raw.get(path) or "")
+        for path, file in diff.pr_files.items()
+        if skip_reason(file, rules) is None and raw.get(path)
+    ]
 
 
 async def _run(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from app.jobs.models import CheckJob, CloseChecksJob, CommandJob, JobKind, ReviewJob, pr_key
+from app.conversation.ports import ConversationGitHub, StructuredModel
+from app.conversation.service import answer_thread_reply
+from app.conversation.store import ConversationStore
+from app.jobs.models import CheckJob, CloseChecksJob, CommandJob, JobKind, ReviewJob, ThreadReplyJob, pr_key
 from app.jobs.queue import ClaimedJob, JobQueue, enqueue
 from app.jobs.worker import Handler
 from app.pipeline.checks import SUPERSEDED, close_check_runs, create_queued_check
@@ -14,6 +18,8 @@ from app.pipeline.run import ReviewRun, new_run_id
 from app.settings import Settings
 from app.storage.db import write_transaction
 from app.storage.repository import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +31,7 @@ class WorkerDeps:
     queue: JobQueue
     github: InstallationClients
     reviewer: ReviewerPort
+    model: StructuredModel | None = None  # thread answers, asks and fix checks (conversation)
 
 
 class JobHandlers:
@@ -39,6 +46,7 @@ class JobHandlers:
             JobKind.COMMAND: self.command,
             JobKind.CHECK: self.check,
             JobKind.CLOSE_CHECKS: self.close_checks,
+            JobKind.THREAD_REPLY: self.thread_reply,
         }
 
     async def enqueue_review(self, job: ReviewJob) -> None:
@@ -73,7 +81,24 @@ class JobHandlers:
             settings=self.deps.settings,
             enqueue_review=self.enqueue_review,
             bot_login=await self.deps.github.bot_login(),
+            model=self.deps.model,
+            conversation=ConversationStore(self.deps.store.engine),
         )
+
+    async def thread_reply(self, claimed: ClaimedJob) -> None:
+        job = ThreadReplyJob.model_validate(claimed.payload)
+        deps = self.deps
+        api = await deps.github.for_installation(job.repo.installation_id)
+        if deps.model is None or not isinstance(api, ConversationGitHub):
+            return
+        outcome = await answer_thread_reply(
+            job,
+            api=api,
+            store=ConversationStore(deps.store.engine),
+            model=deps.model,
+            settings=deps.settings,
+        )
+        log.info("thread reply %s on %s#%s: %s", job.comment_id, job.repo.full_name, job.number, outcome)
 
     async def check(self, claimed: ClaimedJob) -> None:
         job = CheckJob.model_validate(claimed.payload)

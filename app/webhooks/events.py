@@ -71,6 +71,22 @@ class IssueCommentEvent(_Lenient):
     installation: InstallationRef | None = None
 
 
+class ReviewCommentBody(_Lenient):
+    id: int
+    body: str | None = ""
+    user: Account
+    author_association: str = "NONE"
+    in_reply_to_id: int | None = None  # set when the comment answers another one in its thread
+
+
+class ReviewCommentEvent(_Lenient):
+    action: str
+    comment: ReviewCommentBody
+    pull_request: PullRequest
+    repository: Repository
+    installation: InstallationRef | None = None
+
+
 class CheckRunPull(_Lenient):
     number: int
 

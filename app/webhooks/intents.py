@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from app.commands.parse import parse_commands
 from app.github.models import RepoRef
-from app.jobs.models import CheckJob, CommandJob, JobKind, ReviewJob, pr_key
+from app.jobs.models import CheckJob, CommandJob, JobKind, ReviewJob, ThreadReplyJob, pr_key
 from app.product import CHECK_RUN_NAME, COMMAND_PREFIX
 from app.webhooks.events import (
     CheckRunEvent,
@@ -18,6 +18,7 @@ from app.webhooks.events import (
     IssueCommentEvent,
     PullRequestEvent,
     Repository,
+    ReviewCommentEvent,
 )
 
 REVIEW_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review"})
@@ -132,6 +133,43 @@ def _issue_comment(event: IssueCommentEvent) -> Intent:
     return intent
 
 
+def _review_comment(event: ReviewCommentEvent) -> Intent:
+    """A reply in a review thread: the worker answers it when the thread is ours (edits never re-trigger)."""
+    comment = event.comment
+    intent = Intent(
+        outcome="",
+        repo=f"{event.repository.owner.login}/{event.repository.name}",
+        pr_number=event.pull_request.number,
+        head_sha=event.pull_request.head.sha,
+        installation_id=event.installation.id if event.installation else None,
+    )
+    target = _target(event.repository, event.installation)
+    if event.action != "created":
+        intent.outcome = f"ignored: pull_request_review_comment action {event.action}"
+    elif comment.in_reply_to_id is None:
+        intent.outcome = "ignored: not a reply in a thread"
+    elif _looks_like_bot(comment.user.login, comment.user.type):
+        intent.outcome = "ignored: comment by a bot"
+    elif target is None:
+        intent.outcome = "ignored: no installation in payload"
+    else:
+        job = ThreadReplyJob(
+            repo=target,
+            number=event.pull_request.number,
+            comment_id=comment.id,
+            in_reply_to_id=comment.in_reply_to_id,
+            body=comment.body or "",
+            author=comment.user.login,
+            author_type=comment.user.type,
+            author_association=comment.author_association,
+            pr_author=event.pull_request.user.login,
+        )
+        key = pr_key(target, event.pull_request.number)
+        intent.work.append(QueuedWork(JobKind.THREAD_REPLY, key, job.model_dump(mode="json")))
+        intent.outcome = "thread reply queued"
+    return intent
+
+
 def _check_run(event: CheckRunEvent) -> Intent:
     run = event.check_run
     intent = Intent(
@@ -177,6 +215,8 @@ def decide(event_name: str, payload: dict[str, Any], *, debounce_s: float = 0.0)
             return _issue_comment(IssueCommentEvent.model_validate(payload))
         if event_name == "check_run":
             return _check_run(CheckRunEvent.model_validate(payload))
+        if event_name == "pull_request_review_comment":
+            return _review_comment(ReviewCommentEvent.model_validate(payload))
         if event_name in ("installation", "installation_repositories"):
             event = InstallationEvent.model_validate(payload)
             return Intent(
