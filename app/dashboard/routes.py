@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from app.conversation.store import ConversationStore
 from app.dashboard.views import RunView
 from app.deps import StoreDep
 
@@ -29,7 +30,8 @@ async def _run_view(store: StoreDep, run_id: str, missing: str) -> RunView:
 async def run_page(run_id: str, store: StoreDep) -> HTMLResponse:
     # Check runs link to a planned run id while the review is still queued.
     view = await _run_view(store, run_id, "run not found (it may still be queued)")
-    html = _templates.get_template("run.html").render(run=view)
+    outcomes = await ConversationStore(store.engine).outcome_counts(view.repo)
+    html = _templates.get_template("run.html").render(run=view, outcomes=outcomes)
     return HTMLResponse(html, headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
 
 

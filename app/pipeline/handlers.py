@@ -70,6 +70,8 @@ class JobHandlers:
             settings=deps.settings,
             final_attempt=claimed.attempts >= deps.queue.max_attempts,
             bot_login=await deps.github.bot_login(),
+            conversation=ConversationStore(deps.store.engine),
+            model=deps.model,
         ).execute()
 
     async def command(self, claimed: ClaimedJob) -> None:

@@ -7,10 +7,14 @@ summary stay modules of their own.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 
 from app.config.repo_config import ConfigResult
+from app.conversation.ports import ConversationGitHub, StructuredModel
+from app.conversation.review_hooks import ReviewMemory, record_posted, remember, track_fixes
+from app.conversation.store import ConversationStore
 from app.errors import MiniReviewError, RetryableError
 from app.github.models import CheckRunConclusion, PullRequestInfo
 from app.jobs.models import ReviewJob
@@ -33,7 +37,7 @@ from app.pipeline.repo_settings import load_repo_config, server_defaults
 from app.pipeline.timings import Timings
 from app.settings import Settings
 from app.storage.db import utcnow
-from app.storage.models import RunStatus, RunUpdate
+from app.storage.models import FindingRow, RunStatus, RunUpdate
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +67,13 @@ class ReviewRun:
         settings: Settings,
         final_attempt: bool,
         bot_login: str,
+        conversation: ConversationStore | None = None,
+        model: StructuredModel | None = None,
     ) -> None:
         self.job = job
         self.bot_login = bot_login
+        self.conversation = conversation  # learnings, finding states, fix tracking (issue 13)
+        self.model = model
         self.api = api
         self.store = store
         self.reviewer = reviewer
@@ -75,6 +83,7 @@ class ReviewRun:
         self.run_id = job.run_id or new_run_id()
         self.timings = Timings()
         self._decision: Decision | None = None
+        self.memory = ReviewMemory()
 
     @property
     def run_url(self) -> str:
@@ -130,13 +139,21 @@ class ReviewRun:
             limits=plan_limits(self.settings),
             timings=self.timings,
         )
+        with self.timings.stage("memory"):
+            self.memory = await self._remember(pr.number)
+        context = dataclasses.replace(
+            inputs.context(), instructions=self.memory.instructions(inputs.config.instructions)
+        )
         with self.timings.stage("model"):
             outcome = await self.reviewer.review(
-                inputs.plan.chunks, inputs.context(), instructions_for_path=inputs.instructions_for_path
+                inputs.plan.chunks, context, instructions_for_path=inputs.instructions_for_path
             )
         with self.timings.stage("place"):
             selection = select_findings(
-                outcome.findings, inputs.config, only=self.job.only, files=inputs.diff.pr_files
+                self.memory.filter(outcome.findings),
+                inputs.config,
+                only=self.job.only,
+                files=inputs.diff.pr_files,
             )
             known = await Deduplicator.load(
                 self.api, self.store, self.repo, pr.number, bot_login=self.bot_login
@@ -161,11 +178,40 @@ class ReviewRun:
         with self.timings.stage("publish"):
             posted = await publish.post(self.api, self.repo, inputs.pr, decision)
         await publish.remember(self.store, self.repo, inputs.pr, self.run_id, decision)
+        if self.conversation is not None:
+            pr = inputs.pr
+            await record_posted(
+                self.conversation, self.repo, pr.number, self.run_id, pr.head_sha, decision.inline
+            )
         await checks.finish(decision.check.conclusion, decision.check.title, decision.check.summary)
+        suppressed = [FindingRow.model_validate(row) for row in self.memory.rows()]
         record = decision.record.model_copy(
-            update={"review_id": posted.review_id, "inline_count": len(decision.inline) - posted.moved}
+            update={
+                "review_id": posted.review_id,
+                "inline_count": len(decision.inline) - posted.moved,
+                "findings": [*(decision.record.findings or []), *suppressed],
+            }
         )
+        await self._track_fixes(inputs.pr)
         return await self._finish(record)
+
+    def _talks(self) -> tuple[ConversationGitHub, ConversationStore, StructuredModel] | None:
+        """The conversation adapters, when this run has them all (unit-test fakes may not)."""
+        if self.conversation is None or self.model is None or not isinstance(self.api, ConversationGitHub):
+            return None
+        return self.api, self.conversation, self.model
+
+    async def _remember(self, number: int) -> ReviewMemory:
+        talks = self._talks()
+        if talks is None:
+            return ReviewMemory()
+        return await remember(*talks, self.settings, self.repo, number)
+
+    async def _track_fixes(self, pr: PullRequestInfo) -> None:
+        talks = self._talks()
+        if talks is not None:
+            with self.timings.stage("track_fixes"):
+                await track_fixes(*talks, self.settings, self.repo, pr.number, pr.head_sha)
 
     async def _open_run(self) -> PullRequestInfo:
         pr = await self.api.get_pull(self.repo, self.job.number)
