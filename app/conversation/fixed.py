@@ -50,9 +50,13 @@ def _collapse(text: str) -> str:
 
 
 def code_moved_on(text: str | None, record: PostedFindingRecord) -> bool:
-    """Return True when the flagged code is gone from near where it was (or the file is gone)."""
+    """Return True when the flagged code is gone from near where it was.
+
+    A file the contents API does not serve (`None`: deleted, too large, a submodule) is left alone:
+    nothing shows that the change addressed the finding.
+    """
     if text is None:
-        return True
+        return False
     quote = _collapse(record.quote)
     if not quote:
         return False  # nothing to compare with: leave the thread alone
@@ -134,11 +138,7 @@ class FixTracker:
             return  # this head's file was checked already
         report.checked += len(changed)
         threads = [
-            (
-                i,
-                posted_finding(c.record, None),
-                "(the file no longer exists)" if text is None else redact(code_window(text, c.record.line)),
-            )
+            (i, posted_finding(c.record, None), redact(code_window(text or "", c.record.line)))
             for i, c in enumerate(changed, start=1)
         ]
         verdicts, usage = await self.model.complete(

@@ -68,7 +68,7 @@ def test_code_moved_on_looks_for_the_flagged_line_near_its_old_place() -> None:
     assert not code_moved_on(before, rec)
     assert not code_moved_on(shifted, rec)  # moved a little: still there
     assert code_moved_on(fixed, rec)
-    assert code_moved_on(None, rec)  # the file is gone
+    assert not code_moved_on(None, rec)  # not served (deleted, too large): nothing shows a fix
     assert not code_moved_on(fixed, rec.model_copy(update={"quote": ""}))  # nothing to compare
 
 
