@@ -13,7 +13,7 @@ from app.conversation.store import ConversationStore
 from app.conversation.threads import Conversation, ThreadReply
 from app.github.models import PullRequestInfo, RepoRef
 from app.jobs.models import ThreadReplyJob
-from app.publish.markdown import code_span, sanitize_line
+from app.publish.markdown import code_span, neutralise_line
 from app.review.usage import Prices
 from app.settings import Settings
 
@@ -118,4 +118,4 @@ def learnings_reply(repo: str, learnings: Sequence[Learning]) -> str:
 
 def _cell(text: str) -> str:
     """Return untrusted text safe inside one table cell (no pings, HTML, emphasis or column breaks)."""
-    return sanitize_line(text, 120).replace("|", "\\|")
+    return neutralise_line(text, 120).replace("|", "\\|")

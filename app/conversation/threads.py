@@ -37,7 +37,7 @@ from app.conversation.store import (
 from app.errors import ModelError
 from app.github.models import RepoRef, ReviewComment
 from app.publish.fingerprint import markers_in
-from app.publish.markdown import code_span, sanitize_line
+from app.publish.markdown import code_span, neutralise_line
 from app.review.usage import Usage
 from app.storage.db import utcnow
 
@@ -131,7 +131,7 @@ def acknowledgement(record: PostedFindingRecord, pattern: str) -> str:
     """Return the reply that confirms a learning was recorded."""
     return (
         f"Thanks, noted. I will not raise {record.category} findings like "
-        f"\u201c{sanitize_line(record.title)}\u201d in files matching {code_span(pattern)} again "
+        f"\u201c{neutralise_line(record.title)}\u201d in files matching {code_span(pattern)} again "
         "in this repository. `/mini learnings` lists what I have learned."
     )
 
