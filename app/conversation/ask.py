@@ -88,6 +88,7 @@ class Asker:
             pr_number=question.number,
             installation_id=repo.installation_id,
             now=utcnow(),
+            source_id=str(question.comment_id),
         )
         if why_not is not None:
             await self._finish(question, "refused", Usage())

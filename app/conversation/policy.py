@@ -52,9 +52,13 @@ async def refusal(
     pr_number: int,
     installation_id: int,
     now: dt.datetime,
+    source_id: str,
 ) -> str | None:
-    """Return why no further model answer may be given on this PR now, or None when one may."""
-    recent = await store.answered_since(repo, pr_number, now - dt.timedelta(hours=1))
+    """Return why no further model answer may be given on this PR now, or None when one may.
+
+    `source_id` is the comment being answered: its own claim is not counted against it.
+    """
+    recent = await store.answered_since(repo, pr_number, now - dt.timedelta(hours=1), excluding=source_id)
     if recent >= limits.per_pr_per_hour:
         return f"rate limit: {recent} answers on this pull request in the last hour"
     tokens, spent = await store.pr_spend(repo, pr_number)

@@ -232,9 +232,12 @@ class ConversationStore:
                 )
             )
 
-    async def answered_since(self, repo: str, pr_number: int, since: dt.datetime) -> int:
-        """Count model-backed answers (threads and asks) on a PR since `since`: the rate limit's input."""
+    async def answered_since(
+        self, repo: str, pr_number: int, since: dt.datetime, *, excluding: str | None = None
+    ) -> int:
+        """Count model-backed answers (threads and asks) on a PR since `since`, but not `excluding`."""
         query = select(func.count()).where(
+            conversation_calls.c.source_id != (excluding or ""),
             conversation_calls.c.repo == repo,
             conversation_calls.c.pr_number == pr_number,
             conversation_calls.c.kind.in_([CallKind.THREAD.value, CallKind.ASK.value]),

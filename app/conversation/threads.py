@@ -257,6 +257,7 @@ class Conversation:
             pr_number=reply.number,
             installation_id=repo.installation_id,
             now=self.clock(),
+            source_id=str(reply.comment_id),
         )
         if why_not is not None:
             log.info(
