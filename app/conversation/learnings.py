@@ -15,6 +15,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict
 
@@ -88,25 +89,31 @@ def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
     return len(a & b) / len(a | b) >= SIMILARITY
 
 
+@lru_cache(maxsize=4096)
 def _words_of(sig: str) -> frozenset[str]:
     return frozenset(sig.partition(": ")[2].split())
 
 
-def matches(learning: Learning, *, path: str, category: str, title: str, fp: str | None = None) -> bool:
-    """Return True when a finding is of the kind `learning` silences."""
+def _matches(learning: Learning, path: str, category: str, words: frozenset[str], fp: str | None) -> bool:
     if fp is not None and learning.fingerprint == fp:
         return True
-    if category != learning.category or not glob_match(learning.path_pattern, path):
+    if category != learning.category or not _similar(_words_of(learning.signature), words):
         return False
-    return _similar(_words_of(learning.signature), signature_words(title))
+    return glob_match(learning.path_pattern, path)  # the dearest test last
+
+
+def matches(learning: Learning, *, path: str, category: str, title: str, fp: str | None = None) -> bool:
+    """Return True when a finding is of the kind `learning` silences."""
+    return _matches(learning, path, category, signature_words(title), fp)
 
 
 def first_match(
     learnings: Iterable[Learning], *, path: str, category: str, title: str, fp: str | None = None
 ) -> Learning | None:
     """Return the first learning that silences the finding, or None."""
+    words = signature_words(title)
     for learning in learnings:
-        if matches(learning, path=path, category=category, title=title, fp=fp):
+        if _matches(learning, path, category, words, fp):
             return learning
     return None
 
