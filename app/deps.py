@@ -11,6 +11,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 
+from app.conversation.store import ConversationStore
 from app.settings import Settings
 from app.storage.repository import Store
 
@@ -33,6 +34,12 @@ def get_store(request: Request) -> Store:
     return _state(request, "store", Store)
 
 
+def get_conversation_store(request: Request) -> ConversationStore | None:
+    """Learnings and finding outcomes (None when the app runs without a database, as in some tests)."""
+    store = getattr(request.app.state, "store", None)
+    return ConversationStore(store.engine) if isinstance(store, Store) else None
+
+
 def get_wake_worker(request: Request) -> WakeWorker:
     wake = getattr(request.app.state, "wake_worker", None)
     if not callable(wake):
@@ -42,4 +49,5 @@ def get_wake_worker(request: Request) -> WakeWorker:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
+ConversationStoreDep = Annotated[ConversationStore | None, Depends(get_conversation_store)]
 WakeWorkerDep = Annotated[WakeWorker, Depends(get_wake_worker)]

@@ -8,9 +8,8 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from app.conversation.store import ConversationStore
 from app.dashboard.views import RunView
-from app.deps import StoreDep
+from app.deps import ConversationStoreDep, StoreDep
 
 router = APIRouter()
 _templates = Environment(
@@ -27,10 +26,10 @@ async def _run_view(store: StoreDep, run_id: str, missing: str) -> RunView:
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
-async def run_page(run_id: str, store: StoreDep) -> HTMLResponse:
+async def run_page(run_id: str, store: StoreDep, conversation: ConversationStoreDep) -> HTMLResponse:
     # Check runs link to a planned run id while the review is still queued.
     view = await _run_view(store, run_id, "run not found (it may still be queued)")
-    outcomes = await ConversationStore(store.engine).outcome_counts(view.repo)
+    outcomes = await conversation.outcome_counts(view.repo) if conversation is not None else None
     html = _templates.get_template("run.html").render(run=view, outcomes=outcomes)
     return HTMLResponse(html, headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
 
