@@ -72,8 +72,15 @@ def addressed_reply(sha: str) -> str:
 
 class FixTracker:
     def __init__(
-        self, api: ConversationGitHub, store: ConversationStore, model: StructuredModel, limits: AnswerLimits
+        self,
+        api: ConversationGitHub,
+        store: ConversationStore,
+        model: StructuredModel,
+        limits: AnswerLimits,
+        *,
+        bot_login: str = "",
     ) -> None:
+        self.bot_login = bot_login
         self.api = api
         self.store = store
         self.model = model
@@ -101,7 +108,7 @@ class FixTracker:
         threads = {t.root_comment_id: t for t in await self.api.list_review_threads(repo, number)}
         found: dict[str, list[_Candidate]] = defaultdict(list)
         for comment in await self.api.list_review_comments(repo, number):
-            fp = our_fingerprint(comment)
+            fp = our_fingerprint(comment, self.bot_login)
             record = records.get(fp) if fp is not None else None
             thread = threads.get(comment.id)
             if record is None or thread is None:

@@ -57,12 +57,14 @@ async def remember(
     settings: Settings,
     repo: RepoRef,
     number: int,
+    *,
+    bot_login: str = "",
 ) -> ReviewMemory:
     """Read new 👎 reactions into learnings, then load the learnings and the PR's closed findings."""
     memory = ReviewMemory()
     try:
         comments = await api.list_review_comments(repo, number)
-        conversation = Conversation(api, store, model, answer_limits(settings))
+        conversation = Conversation(api, store, model, answer_limits(settings), bot_login=bot_login)
         memory.reactions_learned = await conversation.sweep_reactions(repo, number, comments)
     except GitHubError as exc:
         log.warning("could not read reactions on %s#%s: %s", repo.full_name, number, exc)
@@ -105,9 +107,12 @@ async def track_fixes(
     repo: RepoRef,
     number: int,
     head_sha: str,
+    *,
+    bot_login: str = "",
 ) -> FixReport:
     """Reply "Addressed in `<sha>`" and resolve the threads the new head fixed (never raises)."""
-    report = await FixTracker(api, store, model, answer_limits(settings)).run(repo, number, head_sha)
+    tracker = FixTracker(api, store, model, answer_limits(settings), bot_login=bot_login)
+    report = await tracker.run(repo, number, head_sha)
     if report.checked:
         log.info(
             "fix tracking on %s#%s at %s: %d checked, %d addressed",

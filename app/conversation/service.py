@@ -48,6 +48,7 @@ async def answer_thread_reply(
     store: ConversationStore,
     model: StructuredModel,
     settings: Settings,
+    bot_login: str = "",
 ) -> str:
     reply = ThreadReply(
         repo=job.repo,
@@ -60,7 +61,8 @@ async def answer_thread_reply(
         association=job.author_association,
         pr_author=job.pr_author,
     )
-    return await Conversation(api, store, model, answer_limits(settings)).answer_reply(reply)
+    conversation = Conversation(api, store, model, answer_limits(settings), bot_login=bot_login)
+    return await conversation.answer_reply(reply)
 
 
 async def answer_question(
@@ -87,8 +89,10 @@ async def track_fixes(
     store: ConversationStore,
     model: StructuredModel,
     settings: Settings,
+    bot_login: str = "",
 ) -> FixReport:
-    return await FixTracker(api, store, model, answer_limits(settings)).run(repo, number, head_sha)
+    tracker = FixTracker(api, store, model, answer_limits(settings), bot_login=bot_login)
+    return await tracker.run(repo, number, head_sha)
 
 
 def learnings_reply(repo: str, learnings: Sequence[Learning]) -> str:

@@ -73,9 +73,14 @@ def find_root(by_id: dict[int, ReviewComment], comment_id: int) -> ReviewComment
     return current
 
 
-def our_fingerprint(comment: ReviewComment) -> str | None:
-    """Return the fingerprint of one of OUR inline comments (a bot comment with our marker), else None."""
-    if not comment.by_bot or comment.in_reply_to_id is not None:
+def our_fingerprint(comment: ReviewComment, bot_login: str = "") -> str | None:
+    """Return the fingerprint of one of OUR inline comments (by our App's account, with our marker).
+
+    With `bot_login` unknown (""), any bot comment counts; otherwise only this App's own account,
+    because another App's bot could plant a marker to make us answer or resolve its threads.
+    """
+    ours = comment.user_login.lower() == bot_login.lower() if bot_login else comment.by_bot
+    if not ours or comment.in_reply_to_id is not None:
         return None
     found = sorted(markers_in(comment.body))
     return found[0] if found else None
@@ -146,14 +151,19 @@ class Conversation:
         model: StructuredModel,
         limits: AnswerLimits,
         *,
+        bot_login: str = "",
         clock: Clock = utcnow,
     ) -> None:
+        self.bot_login = bot_login
         self.api = api
         self.store = store
         self.model = model
         self.limits = limits
         self.clock = clock
         self._writers: dict[tuple[str, str], bool] = {}
+
+    def _is_us(self, comment: ReviewComment) -> bool:
+        return comment.user_login.lower() == self.bot_login.lower() if self.bot_login else comment.by_bot
 
     async def _writer(self, repo: RepoRef, login: str, association: str | None = None) -> bool:
         key = (repo.full_name, login)
@@ -169,7 +179,7 @@ class Conversation:
         comments = await self.api.list_review_comments(repo, reply.number)
         by_id = {c.id: c for c in comments}
         root = find_root(by_id, reply.in_reply_to_id)
-        fp = our_fingerprint(root) if root is not None else None
+        fp = our_fingerprint(root, self.bot_login) if root is not None else None
         if root is None or fp is None:
             return "ignored: not one of our threads"
         writer = await self._writer(repo, reply.author, reply.association)
@@ -266,7 +276,7 @@ class Conversation:
             await self._finish(reply, "refused")
             return f"refused: {why_not}"
         code = await self._code(repo, reply.number, root)
-        messages = [ThreadMessage(c.user_login, c.by_bot, redact(c.body)) for c in thread]
+        messages = [ThreadMessage(c.user_login, self._is_us(c), redact(c.body)) for c in thread]
         messages.append(ThreadMessage(reply.author, False, redact(reply.body)))
         line = root.line if root.line is not None else root.original_line
         request = thread_messages(posted_finding(record, line), code, messages)
@@ -311,7 +321,9 @@ class Conversation:
     async def sweep_reactions(self, repo: RepoRef, number: int, comments: list[ReviewComment]) -> int:
         """Turn writers' 👎 on our open comments into learnings (reactions send no webhook); count them."""
         learned = 0
-        ours = [(c, fp) for c in comments if (fp := our_fingerprint(c)) is not None][:MAX_SWEEP]
+        ours = [(c, fp) for c in comments if (fp := our_fingerprint(c, self.bot_login)) is not None][
+            :MAX_SWEEP
+        ]
         for comment, fp in ours:
             record = await self.store.finding(repo.full_name, number, fp)
             if record is not None and record.state is not FindingState.OPEN:

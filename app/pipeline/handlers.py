@@ -99,6 +99,7 @@ class JobHandlers:
             store=ConversationStore(deps.store.engine),
             model=deps.model,
             settings=deps.settings,
+            bot_login=await deps.github.bot_login(),
         )
         log.info("thread reply %s on %s#%s: %s", job.comment_id, job.repo.full_name, job.number, outcome)
 

@@ -205,13 +205,15 @@ class ReviewRun:
         talks = self._talks()
         if talks is None:
             return ReviewMemory()
-        return await remember(*talks, self.settings, self.repo, number)
+        return await remember(*talks, self.settings, self.repo, number, bot_login=self.bot_login)
 
     async def _track_fixes(self, pr: PullRequestInfo) -> None:
         talks = self._talks()
         if talks is not None:
             with self.timings.stage("track_fixes"):
-                await track_fixes(*talks, self.settings, self.repo, pr.number, pr.head_sha)
+                await track_fixes(
+                    *talks, self.settings, self.repo, pr.number, pr.head_sha, bot_login=self.bot_login
+                )
 
     async def _open_run(self) -> PullRequestInfo:
         pr = await self.api.get_pull(self.repo, self.job.number)

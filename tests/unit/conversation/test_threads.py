@@ -78,3 +78,9 @@ def test_budgeted_diff_names_the_files_that_do_not_fit() -> None:
     text = budgeted_diff([small, big, ("c.py", "+z")], 100)
     assert text.startswith("--- a.py\n@@ -1 +1 @@") and "--- c.py" in text
     assert "--- big.py" not in text and "1 file(s) not shown, over the budget: big.py" in text
+
+
+def test_with_our_login_known_only_our_own_account_starts_our_threads() -> None:
+    root = comment(1, OURS, bot=True)
+    assert our_fingerprint(root, "mini-review[bot]") == "0123456789abcdef"
+    assert our_fingerprint(root, "other-app[bot]") is None  # another App cannot plant our marker
