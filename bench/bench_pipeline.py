@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.diff.model import Chunk  # noqa: E402
 from app.pipeline.run import ReviewRun  # noqa: E402
 from app.review.findings import Severity  # noqa: E402
-from tests.fakes.ports import Answer, MemoryGitHub, MemoryStore, ScriptedReviewer  # noqa: E402
+from tests.fakes.ports import BOT, Answer, MemoryGitHub, MemoryStore, ScriptedReviewer  # noqa: E402
 from tests.unit.pipeline.builders import added_file, finding, job, pull, settings, source  # noqa: E402
 
 FILES = 400
@@ -36,9 +36,10 @@ def _script(chunk: Chunk) -> Answer:
     ]
 
 
-async def one_run() -> tuple[float, dict[str, float]]:
+async def one_run(files: int = FILES) -> tuple[float, dict[str, float]]:
+    """Review one synthetic PR of `files` files; return the wall time and the run's stage timings."""
     github = MemoryGitHub()
-    github.add_pull(pull(), [added_file(f"src/m{n:03}.py", source(LINES)) for n in range(FILES)])
+    github.add_pull(pull(), [added_file(f"src/m{n:03}.py", source(LINES)) for n in range(files)])
     store = MemoryStore()
     run = ReviewRun(
         job(),
@@ -47,6 +48,7 @@ async def one_run() -> tuple[float, dict[str, float]]:
         reviewer=ScriptedReviewer(script=_script),
         settings=settings(),
         final_attempt=True,
+        bot_login=BOT,
     )
     start = time.perf_counter()
     await run.execute()
