@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.dashboard.routes import router as dashboard_router
+from app.dashboard.setup import dashboard_for, install_dashboard
 from app.settings import Settings, load_settings
 from app.webhooks.routes import router as webhook_router
 from app.wiring import build_wiring
@@ -27,6 +27,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.store = wiring.store
         app.state.wake_worker = wiring.queue.wakeup.set
+        app.state.dashboard = await dashboard_for(
+            settings, wiring.store.engine, wiring.github, wiring.queue.wakeup.set
+        )
         if settings.worker_mode == "embedded":
             wiring.start_worker()
         log.info("mini-review ready (database %s, worker %s)", wiring.database_kind, settings.worker_mode)
@@ -37,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="mini-review", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(webhook_router)
-    app.include_router(dashboard_router)
+    install_dashboard(app)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

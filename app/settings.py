@@ -78,11 +78,28 @@ class Settings(ModelSettings):
     answers_per_pr_per_hour: int = Field(default=10, ge=0, validation_alias="MINI_ANSWERS_PER_PR_PER_HOUR")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
 
+    # Dashboard sign-in (the GitHub App's OAuth credentials); without a client id only public repos show.
+    github_client_id: str | None = Field(default=None, validation_alias="GITHUB_CLIENT_ID")
+    github_client_secret: SecretStr | None = Field(default=None, validation_alias="GITHUB_CLIENT_SECRET")
+    github_url: str = Field(default="https://github.com", validation_alias="GITHUB_URL")
+    session_secret: SecretStr | None = Field(default=None, validation_alias="MINI_SESSION_SECRET")
+    access_cache_s: float = Field(default=300.0, ge=0, validation_alias="MINI_ACCESS_CACHE_SECONDS")
+
     @model_validator(mode="after")
     def _need_a_private_key(self) -> Settings:
         if self.github_app_private_key is None and self.github_app_private_key_path is None:
             raise ValueError("GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_PATH must be set")
         return self
+
+    @model_validator(mode="after")
+    def _client_secret_with_id(self) -> Settings:
+        if self.github_client_id and self.github_client_secret is None:
+            raise ValueError("GITHUB_CLIENT_SECRET must be set when GITHUB_CLIENT_ID is")
+        return self
+
+    @property
+    def sign_in_enabled(self) -> bool:
+        return bool(self.github_client_id)
 
     def private_key_pem(self) -> str:
         """Return the App's PEM key, reading the file when only a path was given."""

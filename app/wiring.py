@@ -22,6 +22,7 @@ from app.pipeline.handlers import WorkerDeps, build_handlers
 from app.review.factory import build_model_client, build_openai_client, reviewer_config
 from app.review.reviewer import ModelReviewer
 from app.settings import Settings
+from app.storage.dashboard import DashboardStore
 from app.storage.db import create_engine, migrate
 from app.storage.repository import Store
 
@@ -51,6 +52,7 @@ class Wiring:
         age = dt.timedelta(days=self.settings.retention_days)
         jobs = await self.queue.prune(age)
         deliveries = await self.store.prune_deliveries(age)
+        await DashboardStore(self.store.engine).prune_sessions()  # expired dashboard sign-ins
         if jobs or deliveries:
             log.info("pruned %d finished jobs and %d deliveries older than %s", jobs, deliveries, age)
 
@@ -67,7 +69,10 @@ class Wiring:
 
     def _worker_deps(self) -> WorkerDeps:
         model = self.reviewer.client  # conversation's structured calls share the reviewer's client
-        return WorkerDeps(self.settings, self.store, self.queue, self.github, self.reviewer, model)
+        dashboard = DashboardStore(self.store.engine)  # live progress, the repository-wide pause
+        return WorkerDeps(
+            self.settings, self.store, self.queue, self.github, self.reviewer, model, dashboard=dashboard
+        )
 
     async def _prune_periodically(self) -> None:
         while True:

@@ -1,40 +1,171 @@
-"""The run page linked from each review and check run (the full dashboard comes later)."""
+"""Dashboard pages (HTML) and the same data as JSON under /api/…; every answer checks access first."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel
 
-from app.dashboard.views import RunView
-from app.deps import ConversationStoreDep, StoreDep
+from app.dashboard import pages
+from app.dashboard.charts import legend, stacked_bars
+from app.dashboard.context import Dashboard, DashboardDep, ViewerDep
+from app.dashboard.render import render_markdown
+from app.dashboard.sessions import Viewer
+from app.dashboard.views import CATEGORIES, RepoPage
+from app.storage.dashboard import RunFilter
 
 router = APIRouter()
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"]),  # everything shown came from a PR or a model: escape it
-)
+NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
-async def _run_view(store: StoreDep, run_id: str, missing: str) -> RunView:
-    run = await store.get_run(run_id)
-    if run is None:
-        raise HTTPException(status_code=404, detail=missing)
-    return RunView.of(run)
+def _html(dash: Dashboard, viewer: Viewer, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    html = dash.templates.get_template(template).render(
+        viewer=viewer, sign_in_enabled=dash.oauth is not None, **values
+    )
+    return HTMLResponse(html, status_code=status, headers=NO_STORE)
+
+
+def _json(model: BaseModel | list[Any] | dict[str, Any]) -> JSONResponse:
+    if isinstance(model, BaseModel):
+        content: Any = model.model_dump(mode="json")
+    elif isinstance(model, list):
+        content = [m.model_dump(mode="json") if isinstance(m, BaseModel) else m for m in model]
+    else:
+        content = model
+    return JSONResponse(content, headers=NO_STORE)
+
+
+def _filters(status: str | None, trigger: str | None, pr: str | None) -> RunFilter:
+    number = int(pr) if pr and pr.strip().isdigit() else None
+    return RunFilter(status=status or None, trigger=trigger or None, pr_number=number)
+
+
+def _charts(page: RepoPage) -> dict[str, Any]:
+    days = [p.day for p in page.stats.days]
+    return {
+        "runs_chart": stacked_bars("Runs per day", days, {"runs": [p.runs for p in page.stats.days]}),
+        "cost_chart": stacked_bars(
+            "Cost per day (USD)", days, {"cost": [p.cost_usd for p in page.stats.days]}, unit="$", decimals=4
+        ),
+        "findings_chart": stacked_bars(
+            "Findings per day by category",
+            days,
+            {c: [p.findings[c] for p in page.stats.days] for c in CATEGORIES},
+        ),
+        "findings_legend": legend(CATEGORIES),
+    }
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home_page(dash: DashboardDep, viewer: ViewerDep) -> Response:
+    return _html(dash, viewer, "index.html", repos=await pages.home(dash, viewer))
+
+
+@router.get("/api/repos")
+async def home_json(dash: DashboardDep, viewer: ViewerDep) -> Response:
+    return _json(
+        {
+            "signed_in_as": viewer.login,
+            "sign_in_enabled": dash.oauth is not None,
+            "repositories": [c.model_dump(mode="json") for c in await pages.home(dash, viewer)],
+        }
+    )
+
+
+@router.get("/repos/{owner}/{name}", response_class=HTMLResponse)
+async def repo_page(
+    request: Request,
+    dash: DashboardDep,
+    viewer: ViewerDep,
+    owner: str,
+    name: str,
+    status: str | None = None,
+    trigger: str | None = None,
+    pr: str | None = None,
+    page: int = 1,
+) -> Response:
+    seen = await pages.readable(dash, request, viewer, f"{owner}/{name}", api=False)
+    data = await pages.repo(dash, seen, _filters(status, trigger, pr), page)
+    return _html(dash, viewer, "repo.html", page=data, **_charts(data))
+
+
+@router.get("/api/repos/{owner}/{name}")
+async def repo_json(
+    request: Request,
+    dash: DashboardDep,
+    viewer: ViewerDep,
+    owner: str,
+    name: str,
+    status: str | None = None,
+    trigger: str | None = None,
+    pr: str | None = None,
+    page: int = 1,
+) -> Response:
+    seen = await pages.readable(dash, request, viewer, f"{owner}/{name}", api=True)
+    return _json(await pages.repo(dash, seen, _filters(status, trigger, pr), page))
+
+
+@router.get("/repos/{owner}/{name}/pulls/{number}", response_class=HTMLResponse)
+async def pull_page(
+    request: Request, dash: DashboardDep, viewer: ViewerDep, owner: str, name: str, number: int
+) -> Response:
+    seen = await pages.readable(dash, request, viewer, f"{owner}/{name}", api=False)
+    data = await pages.pull(dash, seen, number)
+    if data is None:
+        raise _no_runs(dash, viewer)
+    return _html(dash, viewer, "pull.html", page=data)
+
+
+@router.get("/api/repos/{owner}/{name}/pulls/{number}")
+async def pull_json(
+    request: Request, dash: DashboardDep, viewer: ViewerDep, owner: str, name: str, number: int
+) -> Response:
+    seen = await pages.readable(dash, request, viewer, f"{owner}/{name}", api=True)
+    data = await pages.pull(dash, seen, number)
+    if data is None:
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+    return _json(data)
+
+
+def _no_runs(dash: Dashboard, viewer: Viewer) -> pages.Refused:
+    return pages.Refused(
+        _html(dash, viewer, "message.html", 404, title="No reviews", text="mini-review has no runs for this.")
+    )
+
+
+async def _run_for(request: Request, dash: Dashboard, viewer: Viewer, run_id: str, *, api: bool) -> Any:
+    raw = await dash.store.get_run(run_id)
+    if raw is None:
+        if not viewer.signed_in and dash.oauth is not None:
+            raise pages.refuse(dash, request, viewer, api=api)  # the same answer as for a private run
+        if api:
+            raise pages.Refused(JSONResponse({"detail": "run not found"}, status_code=404))
+        raise pages.Refused(
+            _html(
+                dash,
+                viewer,
+                "message.html",
+                404,
+                title="Run not found",
+                text="There is no such run (yet: a queued review gets its page when it starts).",
+            )
+        )
+    seen = await pages.readable(dash, request, viewer, str(raw["repo"]), api=api)
+    return raw, await pages.run(dash, raw, seen)
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
-async def run_page(run_id: str, store: StoreDep, conversation: ConversationStoreDep) -> HTMLResponse:
-    # Check runs link to a planned run id while the review is still queued.
-    view = await _run_view(store, run_id, "run not found (it may still be queued)")
-    outcomes = await conversation.outcome_counts(view.repo) if conversation is not None else None
-    html = _templates.get_template("run.html").render(run=view, outcomes=outcomes)
-    return HTMLResponse(html, headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
+async def run_page(request: Request, dash: DashboardDep, viewer: ViewerDep, run_id: str) -> Response:
+    _, data = await _run_for(request, dash, viewer, run_id, api=False)
+    summary = render_markdown(data.summary_markdown) if data.summary_markdown else None
+    return _html(dash, viewer, "run.html", page=data, run=data.run, summary_html=summary)
 
 
 @router.get("/api/runs/{run_id}")
-async def run_json(run_id: str, store: StoreDep) -> dict[str, object]:
-    view = await _run_view(store, run_id, "run not found")
-    return view.as_json()
+async def run_json(request: Request, dash: DashboardDep, viewer: ViewerDep, run_id: str) -> Response:
+    raw, data = await _run_for(request, dash, viewer, run_id, api=True)
+    # The stored record's own fields stay at the top level (scripts read them); the page's view beside.
+    flat = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in raw.items()}
+    return _json({**flat, **data.model_dump(mode="json", exclude={"run"}), "pr_title": data.run.pr_title})

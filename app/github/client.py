@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -298,6 +299,13 @@ class GitHubAppClient:
                 # A revoked or early-expired token: drop it and try once with a fresh one.
                 self._tokens.invalidate(installation_id, token)
                 refreshed = True
+
+    async def repo_installation_id(self, owner: str, name: str) -> int:
+        """The id of the App's installation on a repository (`GET /repos/{o}/{r}/installation`)."""
+        path = f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}/installation"
+        headers = {"X-GitHub-Api-Version": API_VERSION}
+        reply = await self._send(self._app_gh, "GET", path, headers=headers, idempotent=True)
+        return int(reply.json()["id"])
 
     async def _mint(self, installation_id: int) -> _Token:
         path = f"/app/installations/{installation_id}/access_tokens"

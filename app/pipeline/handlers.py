@@ -14,6 +14,7 @@ from app.jobs.worker import Handler
 from app.pipeline.checks import SUPERSEDED, close_check_runs, create_queued_check
 from app.pipeline.commands import handle_command
 from app.pipeline.ports import InstallationClients, ReviewerPort
+from app.pipeline.progress import DashboardPort
 from app.pipeline.run import ReviewRun, new_run_id
 from app.settings import Settings
 from app.storage.db import write_transaction
@@ -32,6 +33,7 @@ class WorkerDeps:
     github: InstallationClients
     reviewer: ReviewerPort
     model: StructuredModel | None = None  # thread answers, asks and fix checks (conversation)
+    dashboard: DashboardPort | None = None  # live progress and the repository-wide pause
 
 
 class JobHandlers:
@@ -72,6 +74,7 @@ class JobHandlers:
             bot_login=await deps.github.bot_login(),
             conversation=ConversationStore(deps.store.engine),
             model=deps.model,
+            dashboard=deps.dashboard,
         ).execute()
 
     async def command(self, claimed: ClaimedJob) -> None:

@@ -22,7 +22,7 @@ from app.github.models import (
     ReviewComment,
 )
 from app.review.prompts import PrContext
-from app.review.reviewer import ReviewOutcome
+from app.review.reviewer import ChunkDone, ReviewOutcome
 from app.storage.models import PullState, Run, RunUpdate
 
 
@@ -128,5 +128,10 @@ class ReviewerPort(Protocol):
     """Reviews chunks with the model (redaction, budget and retries are the adapter's business)."""
 
     async def review(
-        self, chunks: Sequence[Chunk], context: PrContext, *, instructions_for_path: PathInstructions
+        self,
+        chunks: Sequence[Chunk],
+        context: PrContext,
+        *,
+        instructions_for_path: PathInstructions,
+        on_chunk_done: ChunkDone | None = None,
     ) -> ReviewOutcome: ...

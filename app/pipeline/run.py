@@ -21,6 +21,7 @@ from app.jobs.models import ReviewJob
 from app.pipeline import publish
 from app.pipeline.checks import SUPERSEDED, CheckRunReporter, close_check_runs
 from app.pipeline.decide import (
+    AUTOMATIC_TRIGGERS,
     Decision,
     Facts,
     decide,
@@ -33,6 +34,7 @@ from app.pipeline.decide import (
 from app.pipeline.dedup import Deduplicator
 from app.pipeline.gather import PlanLimits, ReviewInputs, gather_review_inputs
 from app.pipeline.ports import GitHubPort, ReviewerPort, RunStore
+from app.pipeline.progress import DashboardPort, RunProgress
 from app.pipeline.repo_settings import load_repo_config, server_defaults
 from app.pipeline.timings import Timings
 from app.settings import Settings
@@ -69,6 +71,7 @@ class ReviewRun:
         bot_login: str,
         conversation: ConversationStore | None = None,
         model: StructuredModel | None = None,
+        dashboard: DashboardPort | None = None,
     ) -> None:
         self.job = job
         self.bot_login = bot_login
@@ -84,6 +87,8 @@ class ReviewRun:
         self.timings = Timings()
         self._decision: Decision | None = None
         self.memory = ReviewMemory()
+        self.dashboard = dashboard
+        self.progress = RunProgress(dashboard, self.run_id)
 
     @property
     def run_url(self) -> str:
@@ -108,6 +113,8 @@ class ReviewRun:
         reason = unreadable_config_reason(config) or skip_reason(
             self.job, pr, config.config, paused=state.paused
         )
+        if reason is None and await self._repo_paused():
+            reason = "automatic reviews of this repository are paused (resume them from the dashboard)"
         if reason is not None:
             log.info("run %s: %s#%s not reviewed: %s", self.run_id, self.repo.full_name, pr.number, reason)
             await self._close_own_check("skipped", "Not reviewed", reason)
@@ -144,10 +151,15 @@ class ReviewRun:
         context = dataclasses.replace(
             inputs.context(), instructions=self.memory.instructions(inputs.config.instructions)
         )
+        await self.progress.reviewing(len(inputs.plan.chunks), [c.path for c in inputs.plan.chunks])
         with self.timings.stage("model"):
             outcome = await self.reviewer.review(
-                inputs.plan.chunks, context, instructions_for_path=inputs.instructions_for_path
+                inputs.plan.chunks,
+                context,
+                instructions_for_path=inputs.instructions_for_path,
+                on_chunk_done=self.progress.chunk_done,
             )
+        await self.progress.stage("publish")
         with self.timings.stage("place"):
             selection = select_findings(
                 self.memory.filter(outcome.findings),
@@ -219,6 +231,7 @@ class ReviewRun:
         pr = await self.api.get_pull(self.repo, self.job.number)
         if await self.store.get_run(self.run_id) is not None:
             self.run_id = new_run_id()  # a retry of this job: its first attempt keeps its own record
+            self.progress = RunProgress(self.dashboard, self.run_id)
         await self.store.start_run(
             self.run_id,
             repo=self.repo.full_name,
@@ -226,7 +239,14 @@ class ReviewRun:
             trigger=self.job.trigger,
             head_sha=pr.head_sha,
         )
+        await self.progress.started(pr_title=pr.title, installation_id=self.repo.installation_id)
         return pr
+
+    async def _repo_paused(self) -> bool:
+        """A writer paused automatic reviews of the whole repository from the dashboard."""
+        if not self.job.trigger.startswith(AUTOMATIC_TRIGGERS):
+            return False
+        return await self.progress.repo_paused(self.repo.full_name)
 
     async def _close_own_check(self, conclusion: CheckRunConclusion, title: str, summary: str) -> None:
         if self.job.check_run_id is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from app.diff.model import Chunk
@@ -27,6 +27,7 @@ from app.review.prompts import (
 from app.review.redact import redact_chunk, redact_text
 from app.review.usage import Prices, Usage, UsageMeter, cost_usd
 
+ChunkDone = Callable[[], Awaitable[None]]  # told after each chunk, for live progress
 log = logging.getLogger(__name__)
 
 Render = Callable[[Chunk], str]
@@ -293,6 +294,7 @@ async def review_chunks(
     *,
     render: Render,
     instructions_for_path: PathInstructions | None = None,
+    on_chunk_done: ChunkDone | None = None,
 ) -> ReviewOutcome:
     """Review every chunk concurrently (bounded by the client's semaphore) and gather the outcome.
 
@@ -300,8 +302,15 @@ async def review_chunks(
     repository's path-scoped instructions that apply to a chunk's path.
     """
     run = _Run(context, client, config, render, instructions_for_path)
+
+    async def one(chunk: Chunk) -> _ChunkResult:
+        result = await run.chunk(chunk)
+        if on_chunk_done is not None:
+            await on_chunk_done()  # progress for the live run page
+        return result
+
     async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(run.chunk(chunk)) for chunk in chunks]
+        tasks = [group.create_task(one(chunk)) for chunk in chunks]
     outcome = ReviewOutcome()
     for task in tasks:
         result = task.result()
@@ -340,7 +349,12 @@ class ModelReviewer:
         self.render = render
 
     async def review(
-        self, chunks: Sequence[Chunk], context: PrContext, *, instructions_for_path: PathInstructions
+        self,
+        chunks: Sequence[Chunk],
+        context: PrContext,
+        *,
+        instructions_for_path: PathInstructions,
+        on_chunk_done: ChunkDone | None = None,
     ) -> ReviewOutcome:
         return await review_chunks(
             chunks,
@@ -349,4 +363,5 @@ class ModelReviewer:
             self.config,
             render=self.render,
             instructions_for_path=instructions_for_path,
+            on_chunk_done=on_chunk_done,
         )

@@ -216,3 +216,53 @@ conversation_calls = Table(
     UniqueConstraint("repo", "kind", "source_id", name="uq_conversation_calls"),
 )
 Index("ix_conversation_calls_pr", conversation_calls.c.repo, conversation_calls.c.pr_number)
+
+# Dashboard sign-in sessions. The cookie holds a random id; only its hash is stored, and the user's
+# GitHub token only encrypted (app.dashboard.sessions), so a copy of the database signs nobody in.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", BigInteger),
+    Column("login", String(256)),
+    Column("token", Text),  # encrypted user token; NULL while a sign-in is pending
+    Column("oauth_state", String(64)),  # hash of a pending sign-in's one-time state
+    Column("next_path", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)
+Index("ix_sessions_expires_at", sessions.c.expires_at)
+
+# Values the app generates once and every process must share (the session secret when
+# MINI_SESSION_SECRET is unset).
+app_secrets = Table(
+    "app_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# Repository-wide switches set from the dashboard by writers.
+repo_settings = Table(
+    "repo_settings",
+    metadata,
+    Column("repo", String(256), primary_key=True),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("changed_by", String(256)),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# What a run in progress has done so far, for the live run page (and the PR title it reviewed).
+run_progress = Table(
+    "run_progress",
+    metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("pr_title", Text),
+    Column("installation_id", BigInteger),
+    Column("stage", String(32)),
+    Column("chunks_done", Integer),
+    Column("chunks_total", Integer),
+    Column("reviewed_files", JSON),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)

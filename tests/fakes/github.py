@@ -33,6 +33,7 @@ from fastapi import FastAPI, Request, Response
 
 from tests.fakes.github_conversation import ConversationFake
 from tests.fakes.github_diff import PatchError, PatchHunk, locate, parse_patch
+from tests.fakes.github_oauth import FakeOAuth
 
 DOCS = "https://docs.github.com/rest"
 MAX_BODY = 65536
@@ -248,6 +249,8 @@ class FakeGitHub(ConversationFake):
             ("GET", re.compile(_REPO + r"/collaborators/(?P<user>[^/]+)/permission"), self._permission, True),
         ]
         self._routes += self._conversation_routes()  # replies, reactions, GraphQL: github_conversation.py
+        self.oauth = FakeOAuth(self)  # sign-in, user tokens, repository visibility
+        self._routes += self.oauth.repo_routes(_REPO)
         self.app = FastAPI()
         self.app.add_api_route(
             "/{full_path:path}", self._handle, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]
@@ -421,11 +424,16 @@ class FakeGitHub(ConversationFake):
         path = request.scope["path"]
         method = request.method.upper()
         query = dict(request.query_params)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        base = str(request.base_url).rstrip("/")
+        if (signed_in := self.oauth.handle(method, path, query, raw, headers, base)) is not None:
+            with self._lock:
+                self._requests.append(RecordedRequest(method, path, query, None, time.monotonic(), headers))
+            return signed_in
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
             return self._json(400, {"message": "Problems parsing JSON", "documentation_url": DOCS}, {})
-        headers = {k.lower(): v for k, v in request.headers.items()}
         with self._lock:
             self._requests.append(RecordedRequest(method, path, query, body, time.monotonic(), headers))
             injected = self._take_rule(method, path)
