@@ -3,7 +3,6 @@ to put runs in its database and to sign in over plain HTTP."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
 import secrets
@@ -14,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import Engine, create_engine
 
 from app.main import create_app
 from app.settings import load_settings
-from app.storage.dashboard import DashboardStore
-from app.storage.db import create_engine
-from app.storage.tables import runs
+from app.storage.tables import run_progress, runs
 from tests.e2e.harness import Stack, settings_for
 from tests.fakes.github import FakeGitHub
 from tests.fakes.openai_server import FakeOpenAI
@@ -35,6 +33,10 @@ class DashboardStack(Stack):
     db_path: Path
     clients: list[httpx.Client] = field(default_factory=list)
 
+    def _engine(self) -> Engine:
+        # A synchronous engine: Playwright's sync API owns this thread's event loop.
+        return create_engine(f"sqlite:///{self.db_path}", connect_args={"timeout": 10})
+
     def seed_run(self, repo: str, pr_number: int, **values: Any) -> str:
         """Write a run record straight into the app's database; return its id."""
         run_id = values.pop("id", None) or secrets.token_hex(16)
@@ -49,40 +51,36 @@ class DashboardStack(Stack):
             "head_sha": "a" * 40,
         }
         row.update(values)
-
-        async def write() -> None:
-            engine = create_engine(f"sqlite+aiosqlite:///{self.db_path}")
-            try:
-                async with engine.begin() as conn:
-                    await conn.execute(runs.insert().values(**row))
-                if progress is not None:
-                    await DashboardStore(engine).report_progress(run_id, **progress)
-            finally:
-                await engine.dispose()
-
-        asyncio.run(write())
+        engine = self._engine()
+        try:
+            with engine.begin() as conn:
+                conn.execute(runs.insert().values(**row))
+        finally:
+            engine.dispose()
+        if progress is not None:
+            self.report_progress(run_id, **progress)
         return run_id
 
     def report_progress(self, run_id: str, **values: Any) -> None:
-        async def write() -> None:
-            engine = create_engine(f"sqlite+aiosqlite:///{self.db_path}")
-            try:
-                await DashboardStore(engine).report_progress(run_id, **values)
-            finally:
-                await engine.dispose()
-
-        asyncio.run(write())
+        values["updated_at"] = dt.datetime.now(dt.UTC)
+        engine = self._engine()
+        try:
+            with engine.begin() as conn:
+                found = conn.execute(
+                    run_progress.update().where(run_progress.c.run_id == run_id).values(**values)
+                )
+                if found.rowcount == 0:
+                    conn.execute(run_progress.insert().values(run_id=run_id, **values))
+        finally:
+            engine.dispose()
 
     def update_run(self, run_id: str, **values: Any) -> None:
-        async def write() -> None:
-            engine = create_engine(f"sqlite+aiosqlite:///{self.db_path}")
-            try:
-                async with engine.begin() as conn:
-                    await conn.execute(runs.update().where(runs.c.id == run_id).values(**values))
-            finally:
-                await engine.dispose()
-
-        asyncio.run(write())
+        engine = self._engine()
+        try:
+            with engine.begin() as conn:
+                conn.execute(runs.update().where(runs.c.id == run_id).values(**values))
+        finally:
+            engine.dispose()
 
     def sign_in(self, login: str) -> httpx.Client:
         """A client holding a signed-in session for `login` (through the real OAuth redirects)."""
