@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,8 +17,10 @@ from tests.e2e.dashboard_harness import (
     PUBLIC,
     DashboardStack,
     dashboard_stack,
+    pull_request_event,
     repos_with_access,
 )
+from tests.e2e.harness import wait_for
 
 PRIVATE_REPO, PUBLIC_REPO = f"{OWNER}/{PRIVATE}", f"{OWNER}/{PUBLIC}"
 
@@ -195,3 +198,37 @@ def _csrf(html: str) -> str:
     marker = 'name="csrf" value="'
     start = html.index(marker) + len(marker)
     return html[start : html.index('"', start)]
+
+
+def test_a_real_review_records_its_progress_and_a_paused_repo_is_skipped(stack: DashboardStack) -> None:
+    patch = "@@ -1,2 +1,3 @@\n import os\n+import subprocess\n x = 1"
+    files = [{"filename": f"src/m{i}.py", "patch": patch} for i in range(3)]
+    stack.github.add_pull(OWNER, PRIVATE, 21, head_sha="1" * 40, base_sha="2" * 40, title="Three files",
+                          files=files)  # fmt: skip
+    event = pull_request_event(OWNER, PRIVATE, 21, head="1" * 40, base="2" * 40, title="Three files")
+    assert stack.deliver("pull_request", event).status_code == 202
+    bob = stack.sign_in("bob")
+
+    def finished(number: int) -> dict[str, Any] | None:
+        found = bob.get(f"/api/repos/{PRIVATE_REPO}/pulls/{number}")
+        if found.status_code != 200:
+            return None
+        runs = found.json()["timeline"]
+        return runs[-1]["run"] if runs and runs[-1]["run"]["status"] != "running" else None
+
+    run = wait_for(lambda: finished(21), what="the review")
+    assert run["status"] == "posted" and run["pr_title"] == "Three files"
+    data = bob.get(f"/api/runs/{run['id']}").json()
+    assert data["progress"]["chunks_total"] == data["progress"]["chunks_done"] == 3
+    assert data["reviewed_paths"] == ["src/m0.py", "src/m1.py", "src/m2.py"]
+    assert [s["name"] for s in data["stages"]][:1] == ["fetch_pull"]
+
+    alice = stack.sign_in("alice")
+    page = alice.get(f"/repos/{PRIVATE_REPO}")
+    alice.post(f"/repos/{PRIVATE_REPO}/pause", data={"csrf": _csrf(page.text)})
+    stack.github.add_pull(OWNER, PRIVATE, 22, head_sha="3" * 40, base_sha="2" * 40, files=files)
+    event = pull_request_event(OWNER, PRIVATE, 22, head="3" * 40, base="2" * 40, title="Paused")
+    assert stack.deliver("pull_request", event).status_code == 202
+    skipped = wait_for(lambda: finished(22), what="the skipped run")
+    assert skipped["status"] == "skipped" and "paused" in skipped["error"]
+    assert stack.github.reviews(OWNER, PRIVATE, 22) == []
