@@ -115,8 +115,10 @@ async def repo(dash: Dashboard, seen: Visible, filters: RunFilter, page_number: 
         seen.name, filters, offset=(page_number - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
     now = utcnow()
-    window = await dash.store.runs_since([seen.name], now - dt.timedelta(days=CHART_DAYS))
-    progress = await dash.store.progress([r["id"] for r in rows] + [r["id"] for r in window])
+    since = now - dt.timedelta(days=CHART_DAYS)
+    window = await dash.store.runs_since([seen.name], since)
+    progress = await dash.store.progress_since(seen.name, since)
+    progress.update(await dash.store.progress([r["id"] for r in rows if r["id"] not in progress]))
     statuses, triggers = await dash.store.run_choices(seen.name)
     return RepoPage(
         repo=seen.name,

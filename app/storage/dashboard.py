@@ -44,6 +44,12 @@ class RunFilter(BaseModel):
     pr_number: int | None = None
 
 
+_STATS_COLUMNS = (
+    "id", "repo", "pr_number", "trigger", "status", "mode", "started_at",
+    "cost_usd", "findings", "skipped", "error",
+)  # fmt: skip
+
+
 class DashboardStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -162,16 +168,28 @@ class DashboardStore:
         return None if found is None else str(found)
 
     async def runs_since(self, repos: Sequence[str], since: dt.datetime) -> list[dict[str, Any]]:
-        """Runs of these repositories started after `since` (oldest first), for stats and charts."""
+        """What stats and charts need of runs of these repositories started after `since`, oldest first."""
         if not repos:
             return []
+        columns = [runs.c[name] for name in _STATS_COLUMNS]
         query = (
-            select(runs)
+            select(*columns)
             .where(runs.c.repo.in_(list(repos)), runs.c.started_at >= since)
             .order_by(runs.c.started_at)
         )
         async with self.engine.connect() as conn:
             return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+    async def progress_since(self, repo: str, since: dt.datetime) -> dict[str, ProgressRow]:
+        """Progress rows of a repository's runs started after `since` (one join, not an id list)."""
+        query = (
+            select(run_progress)
+            .select_from(run_progress.join(runs, runs.c.id == run_progress.c.run_id))
+            .where(runs.c.repo == repo, runs.c.started_at >= since)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return {r["run_id"]: ProgressRow.model_validate(dict(r)) for r in rows}
 
     async def last_activity(self, repos: Sequence[str]) -> dict[str, dt.datetime]:
         if not repos:
