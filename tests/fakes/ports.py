@@ -34,7 +34,7 @@ from app.pipeline.ports import PathInstructions
 from app.review.findings import Finding
 from app.review.prompts import PrContext
 from app.review.redact import redact_chunk
-from app.review.reviewer import BUDGET_REACHED, ChunkFailure, ReviewOutcome
+from app.review.reviewer import BUDGET_REACHED, ChunkDone, ChunkFailure, ReviewOutcome
 from app.review.usage import Usage
 from app.storage.models import PullState, Run, RunStatus, RunUpdate
 from tests.fakes.github_diff import PatchError, locate, parse_patch
@@ -313,7 +313,12 @@ class ScriptedReviewer:
     calls: list[tuple[Chunk, PrContext, list[str]]] = field(default_factory=list)
 
     async def review(
-        self, chunks: Sequence[Chunk], context: PrContext, *, instructions_for_path: PathInstructions
+        self,
+        chunks: Sequence[Chunk],
+        context: PrContext,
+        *,
+        instructions_for_path: PathInstructions,
+        on_chunk_done: ChunkDone | None = None,
     ) -> ReviewOutcome:
         outcome = ReviewOutcome()
         for chunk in chunks:
@@ -332,4 +337,7 @@ class ScriptedReviewer:
                 outcome.failed.append(ChunkFailure(chunk.path, chunk.part, chunk.parts, str(answer)))
             else:
                 outcome.findings.extend(answer)
+        if on_chunk_done is not None:
+            for _ in chunks:  # scripted answers come at once: every chunk is done
+                await on_chunk_done()
         return outcome
