@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -232,3 +233,16 @@ def test_a_real_review_records_its_progress_and_a_paused_repo_is_skipped(stack: 
     skipped = wait_for(lambda: finished(22), what="the skipped run")
     assert skipped["status"] == "skipped" and "paused" in skipped["error"]
     assert stack.github.reviews(OWNER, PRIVATE, 22) == []
+
+
+def test_no_token_code_or_client_secret_reaches_the_logs(
+    stack: DashboardStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    private, _ = seed(stack)
+    bob = stack.sign_in("bob")
+    assert bob.get(f"/runs/{private}").status_code == 200
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert "dashboard sign-in: bob" in logged  # the capture works
+    for secret in (*stack.github.oauth.issued, stack.github.oauth.client_secret, "ghu_"):
+        assert secret not in logged
