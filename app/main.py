@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = wiring.store
         app.state.wake_worker = wiring.queue.wakeup.set
         app.state.dashboard = await dashboard_for(
-            settings, wiring.store.engine, wiring.github, wiring.queue.wakeup.set
+            settings, wiring.store, wiring.github, wiring.queue.wakeup.set
         )
         if settings.worker_mode == "embedded":
             wiring.start_worker()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -16,8 +16,16 @@ from app.github.oauth import OAuthApp, UserRepo
 from app.jobs.models import ReviewJob
 from app.settings import Settings
 from app.storage.dashboard import DashboardStore
+from app.storage.models import Run
 
 EnqueueReview = Callable[[ReviewJob], Awaitable[None]]
+
+
+class RunReader(Protocol):
+    """Typed runs (the app's `Store`, or a test's in-memory one)."""
+
+    async def get_run(self, run_id: str) -> Run | None: ...
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -25,6 +33,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 class Dashboard:
     settings: Settings
     store: DashboardStore
+    runs: RunReader
     keys: SessionKeys
     policy: AccessPolicy
     oauth: OAuthApp | None
@@ -50,6 +59,7 @@ def template_environment() -> Environment:
 async def build_dashboard(
     settings: Settings,
     store: DashboardStore,
+    runs: RunReader,
     visibility: VisibilitySource,
     enqueue_review: EnqueueReview,
 ) -> Dashboard:
@@ -70,6 +80,7 @@ async def build_dashboard(
     return Dashboard(
         settings=settings,
         store=store,
+        runs=runs,
         keys=await load_session_keys(settings, store),
         policy=AccessPolicy(visibility, list_repos, ttl=settings.access_cache_s),
         oauth=oauth,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
@@ -155,7 +156,7 @@ async def pull(dash: Dashboard, seen: Visible, number: int) -> PullPage | None:
     )
 
 
-async def run(dash: Dashboard, raw: dict[str, object], seen: Visible) -> RunPage:
+async def run(dash: Dashboard, raw: dict[str, Any], seen: Visible) -> RunPage:
     run_id = str(raw["id"])
     progress = (await dash.store.progress([run_id])).get(run_id)
     page = run_page(raw, progress, github_web=dash.settings.github_url)

@@ -13,8 +13,9 @@ from app.dashboard.charts import legend, stacked_bars
 from app.dashboard.context import Dashboard, DashboardDep, ViewerDep
 from app.dashboard.render import render_markdown
 from app.dashboard.sessions import Viewer
-from app.dashboard.views import CATEGORIES, RepoPage
+from app.dashboard.views import CATEGORIES, RepoPage, RunPage, RunView
 from app.storage.dashboard import RunFilter
+from app.storage.models import Run
 
 router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
@@ -135,9 +136,11 @@ def _no_runs(dash: Dashboard, viewer: Viewer) -> pages.Refused:
     )
 
 
-async def _run_for(request: Request, dash: Dashboard, viewer: Viewer, run_id: str, *, api: bool) -> Any:
-    raw = await dash.store.get_run(run_id)
-    if raw is None:
+async def _run_for(
+    request: Request, dash: Dashboard, viewer: Viewer, run_id: str, *, api: bool
+) -> tuple[Run, RunPage]:
+    run = await dash.runs.get_run(run_id)
+    if run is None:
         if not viewer.signed_in and dash.oauth is not None:
             raise pages.refuse(dash, request, viewer, api=api)  # the same answer as for a private run
         if api:
@@ -152,8 +155,8 @@ async def _run_for(request: Request, dash: Dashboard, viewer: Viewer, run_id: st
                 text="There is no such run (yet: a queued review gets its page when it starts).",
             )
         )
-    seen = await pages.readable(dash, request, viewer, str(raw["repo"]), api=api)
-    return raw, await pages.run(dash, raw, seen)
+    seen = await pages.readable(dash, request, viewer, run.repo, api=api)
+    return run, await pages.run(dash, run.model_dump(), seen)
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
@@ -165,7 +168,7 @@ async def run_page(request: Request, dash: DashboardDep, viewer: ViewerDep, run_
 
 @router.get("/api/runs/{run_id}")
 async def run_json(request: Request, dash: DashboardDep, viewer: ViewerDep, run_id: str) -> Response:
-    raw, data = await _run_for(request, dash, viewer, run_id, api=True)
+    run, data = await _run_for(request, dash, viewer, run_id, api=True)
     # The stored record's own fields stay at the top level (scripts read them); the page's view beside.
-    flat = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in raw.items()}
-    return _json({**flat, **data.model_dump(mode="json", exclude={"run"}), "pr_title": data.run.pr_title})
+    page = data.model_dump(mode="json", exclude={"run"})
+    return _json({**RunView.of(run).as_json(), **page, "pr_title": data.run.pr_title})

@@ -8,7 +8,6 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.dashboard import actions, auth, routes
 from app.dashboard.context import Dashboard, build_dashboard
@@ -20,6 +19,7 @@ from app.jobs.queue import enqueue
 from app.settings import Settings
 from app.storage.dashboard import DashboardStore
 from app.storage.db import write_transaction
+from app.storage.repository import Store
 
 STATIC = Path(__file__).parent / "static"
 # Everything is served by the app itself: no CDN, font or script from anywhere else.
@@ -58,9 +58,10 @@ def install_dashboard(app: FastAPI) -> None:
 
 
 async def dashboard_for(
-    settings: Settings, engine: AsyncEngine, github: GitHubAppClient, wake_worker: Callable[[], None]
+    settings: Settings, runs: Store, github: GitHubAppClient, wake_worker: Callable[[], None]
 ) -> Dashboard:
-    """The dashboard's per-process state, over the composition root's engine and GitHub client."""
+    """The dashboard's per-process state, over the composition root's store and GitHub client."""
+    engine = runs.engine
     store = DashboardStore(engine)
 
     async def enqueue_review(job: ReviewJob) -> None:
@@ -69,4 +70,4 @@ async def dashboard_for(
             await enqueue(conn, kind=JobKind.REVIEW, key=key, payload=job.model_dump(mode="json"))
         wake_worker()
 
-    return await build_dashboard(settings, store, AppVisibility(github, store), enqueue_review)
+    return await build_dashboard(settings, store, runs, AppVisibility(github, store), enqueue_review)

@@ -8,9 +8,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer
 
 from app.storage.dashboard import ProgressRow, RunFilter
+from app.storage.models import Run
 
 CATEGORIES = ("lint", "test", "risk")
 CHART_DAYS = 30
@@ -295,3 +296,18 @@ def run_page(raw: Mapping[str, Any], progress: ProgressRow | None, *, github_web
         usage=usage,
         summary_markdown=raw.get("summary"),
     )
+
+
+class RunView(Run):
+    """A run as stored, for `/api/runs/{id}`: every field; times as ISO 8601 with their UTC offset."""
+
+    @field_serializer("started_at", "finished_at")
+    def _iso(self, value: dt.datetime | None) -> str | None:
+        return None if value is None else value.isoformat()
+
+    @classmethod
+    def of(cls, run: Run) -> RunView:
+        return cls.model_validate(run.model_dump())
+
+    def as_json(self) -> dict[str, object]:
+        return self.model_dump(mode="json")

@@ -241,11 +241,6 @@ class DashboardStore:
         async with self.engine.connect() as conn:
             return [dict(r) for r in (await conn.execute(query)).mappings()]
 
-    async def get_run(self, run_id: str) -> dict[str, Any] | None:
-        async with self.engine.connect() as conn:
-            found = (await conn.execute(select(runs).where(runs.c.id == run_id))).mappings().first()
-        return None if found is None else dict(found)
-
 
 def _aware(value: dt.datetime) -> dt.datetime:
     # Aggregates bypass the column type, so SQLite hands back naive UTC values.

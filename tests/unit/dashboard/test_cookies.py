@@ -25,7 +25,8 @@ def dashboard(public_url: str) -> Dashboard:
         GITHUB_CLIENT_SECRET="s",
     )
     unused: Any = None
-    return Dashboard(settings, unused, SessionKeys("k" * 32), unused, None, unused, template_environment())
+    keys = SessionKeys("k" * 32)
+    return Dashboard(settings, unused, unused, keys, unused, None, unused, template_environment())
 
 
 @pytest.mark.parametrize(
