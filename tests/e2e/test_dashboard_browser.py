@@ -239,7 +239,7 @@ def test_a_running_review_updates_itself_without_a_reload(browser: object, stack
     expect(page.locator("#progress-stage")).to_have_text("publish")
     stack.update_run(
         run_id, status="posted", finished_at=dt.datetime.now(dt.UTC), inline_count=0,
-        findings=[{"path": "a.py", "line": 1, "category": "lint", "severity": "minor",
+        findings=[{"path": "a.py", "line": 1, "category": "lint", "severity": "minor", "confidence": 0.6,
                    "title": "Late finding", "body": "x", "outcome": "summary: below thresholds"}],
     )  # fmt: skip
     expect(page.locator("#run-status")).to_have_text("posted")
@@ -283,8 +283,8 @@ def test_payloads_in_titles_paths_and_findings_execute_nothing(
 ) -> None:
     run_id = stack.seed_run(
         PRIVATE_REPO, 13, status="posted", review_id=1,
-        findings=[{"path": XSS_PATH, "line": 2, "category": "risk", "severity": "major", "title": XSS_TITLE,
-                   "body": XSS_BODY, "outcome": "inline comment"}],
+        findings=[{"path": XSS_PATH, "line": 2, "category": "risk", "severity": "major", "confidence": 0.9,
+                   "title": XSS_TITLE, "body": XSS_BODY, "outcome": "inline comment"}],
         skipped=[{"path": XSS_PATH, "reason": XSS_BODY, "lines": 1}],
         summary=f"Summary {XSS_TITLE}\n\n[link](javascript:alert(3)) and {XSS_BODY}\n\n![x](http://evil.invalid/i.png)",
         error=XSS_TITLE,
