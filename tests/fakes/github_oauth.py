@@ -7,8 +7,8 @@ Mounted into `FakeGitHub` (as `fake.oauth`). Rules it enforces, as GitHub does:
   same redirect URI; failures answer 200 with an `error` field (GitHub's way). JSON only when asked.
 - User tokens (`ghu_…`, 8 hours) work on `/user` and `/user/installations…`, never on installation routes;
   they see only installations and repositories the user has a role on (`FakeGitHub.set_permission`).
-- `GET /repos/{o}/{r}/installation` (App JWT) and `GET /repos/{o}/{r}` (installation token) tell
-  which installation a repository is on and whether it is private (`set_private`; public by default).
+- `GET /repos/{o}/{r}/installation` (App JWT) tells which installation a repository is on; whether it
+  is private is the fake's own `private` flag (`add_repo(private=…)` or `set_private`).
 https://docs.github.com/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-user-access-token-for-a-github-app
 """
 
@@ -51,7 +51,6 @@ class FakeOAuth:
     callback_url: str | None = None  # the App's registered callback URL; None accepts any
     users: dict[str, int] = field(default_factory=dict)
     approving: str | None = None  # the user signed in on github.com, who approves the next authorize
-    private: dict[tuple[str, str], bool] = field(default_factory=dict)
     _codes: dict[str, _Code] = field(default_factory=dict)
     _tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
     issued: list[str] = field(default_factory=list)  # every user token handed out, for leak checks
@@ -70,7 +69,7 @@ class FakeOAuth:
 
     def set_private(self, owner: str, name: str, private: bool = True) -> None:
         with self.github._lock:
-            self.private[(owner, name)] = private
+            self.github._repos[(owner, name)].private = private
 
     def revoke_user_tokens(self, login: str) -> None:
         with self.github._lock:
@@ -93,30 +92,13 @@ class FakeOAuth:
         """Routes added to FakeGitHub's own table (its JWT and installation-token checks apply)."""
         import re
 
-        return [
-            ("GET", re.compile(repo_pattern + r"/installation"), self._repo_installation, False),
-            ("GET", re.compile(repo_pattern), self._get_repo, True),
-        ]
+        return [("GET", re.compile(repo_pattern + r"/installation"), self._repo_installation, False)]
 
     def _repo_installation(self, ctx: Any) -> tuple[int, Any, dict[str, str]]:
         repo = self.github._repos.get((ctx.params["owner"], ctx.params["repo"]))
         if repo is None:
             return 404, {"message": "Not Found"}, {}
         return 200, {"id": repo.installation_id, "app_id": self.github.app_id}, {}
-
-    def _get_repo(self, ctx: Any) -> tuple[int, Any, dict[str, str]]:
-        repo = ctx.repo
-        private = self.private.get((repo.owner, repo.name), False)
-        payload = {
-            "id": abs(hash(repo.full_name)) % 10**8,
-            "name": repo.name,
-            "full_name": repo.full_name,
-            "owner": {"login": repo.owner},
-            "private": private,
-            "visibility": "private" if private else "public",
-            "default_branch": repo.default_branch,
-        }
-        return 200, payload, {}
 
     @staticmethod
     def _page_html(status: int, text: str) -> Response:
@@ -195,7 +177,7 @@ class FakeOAuth:
         return [r for r in repos if r.permissions.get(login, "none") in ROLE_PERMISSIONS]
 
     def _repo_entry(self, repo: Any, login: str) -> dict[str, Any]:
-        private = self.private.get((repo.owner, repo.name), False)
+        private = bool(repo.private)
         return {
             "full_name": repo.full_name,
             "name": repo.name,

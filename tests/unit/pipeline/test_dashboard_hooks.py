@@ -6,6 +6,7 @@ from typing import Any
 
 from app.pipeline.run import ReviewRun
 from app.storage.models import RunStatus
+from tests.fakes.ports import BOT
 from tests.unit.pipeline.builders import REPO, added_file, job, source
 from tests.unit.pipeline.harness import Bench
 
@@ -30,6 +31,7 @@ async def run(bench: Bench, dashboard: Dashboard, trigger: str = "pull_request.o
         reviewer=bench.reviewer,
         settings=bench.settings,
         final_attempt=True,
+        bot_login=BOT,
         dashboard=dashboard,
     ).execute()
 
