@@ -14,6 +14,7 @@ from app.dashboard.context import Dashboard, DashboardDep, ViewerDep
 from app.dashboard.render import render_markdown
 from app.dashboard.sessions import Viewer
 from app.dashboard.views import CATEGORIES, RepoPage, RunPage, RunView
+from app.deps import ConversationStoreDep
 from app.storage.dashboard import RunFilter
 from app.storage.models import Run
 
@@ -80,6 +81,7 @@ async def repo_page(
     request: Request,
     dash: DashboardDep,
     viewer: ViewerDep,
+    conversation: ConversationStoreDep,
     owner: str,
     name: str,
     status: str | None = None,
@@ -89,6 +91,8 @@ async def repo_page(
 ) -> Response:
     seen = await pages.readable(dash, request, viewer, f"{owner}/{name}", api=False)
     data = await pages.repo(dash, seen, _filters(status, trigger, pr), page)
+    if conversation is not None:
+        data.tracked = await conversation.outcome_counts(seen.name)
     return _html(dash, viewer, "repo.html", page=data, **_charts(data))
 
 
@@ -97,6 +101,7 @@ async def repo_json(
     request: Request,
     dash: DashboardDep,
     viewer: ViewerDep,
+    conversation: ConversationStoreDep,
     owner: str,
     name: str,
     status: str | None = None,
@@ -105,7 +110,10 @@ async def repo_json(
     page: int = 1,
 ) -> Response:
     seen = await pages.readable(dash, request, viewer, f"{owner}/{name}", api=True)
-    return _json(await pages.repo(dash, seen, _filters(status, trigger, pr), page))
+    data = await pages.repo(dash, seen, _filters(status, trigger, pr), page)
+    if conversation is not None:
+        data.tracked = await conversation.outcome_counts(seen.name)
+    return _json(data)
 
 
 @router.get("/repos/{owner}/{name}/pulls/{number}", response_class=HTMLResponse)
@@ -160,10 +168,18 @@ async def _run_for(
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
-async def run_page(request: Request, dash: DashboardDep, viewer: ViewerDep, run_id: str) -> Response:
-    _, data = await _run_for(request, dash, viewer, run_id, api=False)
+async def run_page(
+    request: Request,
+    dash: DashboardDep,
+    viewer: ViewerDep,
+    conversation: ConversationStoreDep,
+    run_id: str,
+) -> Response:
+    run, data = await _run_for(request, dash, viewer, run_id, api=False)
     summary = render_markdown(data.summary_markdown) if data.summary_markdown else None
-    return _html(dash, viewer, "run.html", page=data, run=data.run, summary_html=summary)
+    # How this repository's posted findings ended (fix tracking, dismissals), when it is recorded.
+    outcomes = await conversation.outcome_counts(run.repo) if conversation is not None else None
+    return _html(dash, viewer, "run.html", page=data, run=data.run, summary_html=summary, outcomes=outcomes)
 
 
 @router.get("/api/runs/{run_id}")

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_serializer
 
+from app.conversation.store import OutcomeCounts
 from app.storage.dashboard import ProgressRow, RunFilter
 from app.storage.models import Run
 
@@ -84,6 +85,7 @@ class Page(BaseModel):
 
 class RepoPage(BaseModel):
     repo: str
+    tracked: OutcomeCounts | None = None  # how posted findings ended, tracked on GitHub
     private: bool
     paused: bool
     can_write: bool
@@ -266,6 +268,11 @@ class RunPage(BaseModel):
     usage: Usage
     summary_markdown: str | None = None
     can_write: bool = False
+
+    @property
+    def suppressed(self) -> list[FindingView]:
+        """Findings a learning (a writer's 👎, reply or `/mini ignore`) kept off the PR."""
+        return [f for f in self.findings if f.outcome.startswith("suppressed by learning")]
 
 
 def run_page(raw: Mapping[str, Any], progress: ProgressRow | None, *, github_web: str) -> RunPage:

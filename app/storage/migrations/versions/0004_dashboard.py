@@ -1,7 +1,7 @@
 """The dashboard's tables: sign-in sessions, generated secrets, repository switches, run progress.
 
-Revision ID: 0003_dashboard
-Revises: 0002_drop_schema_version
+Revision ID: 0004_dashboard
+Revises: 0003_conversation
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_dashboard"
-down_revision = "0002_drop_schema_version"
+revision = "0004_dashboard"
+down_revision = "0003_conversation"
 branch_labels = None
 depends_on = None
 
