@@ -31,6 +31,9 @@ Precedence when one comment holds several commands (the result keeps the order o
 - `config` and `help` appear at most once;
 - unknown commands are kept (deduplicated) so the reply can explain each.
 The caller runs the result in order; an explicit review runs even when the PR is paused.
+
+Hand-written: the grammar is a few words and one option. argparse would read prose as arguments and
+exits on a bad one; shlex fails on the unbalanced quotes ordinary comments contain.
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ own include/exclude config, then lockfiles, vendored and generated code (by path
 files GitHub sent no patch for, and files with no line changes (pure renames, mode changes,
 empty files). A path marked `-linguist-generated`/`-linguist-vendored` in .gitattributes is
 never skipped as generated/vendored by our built-in guesses.
+
+The .gitattributes reading is hand-written (only `linguist-generated`/`linguist-vendored` lines
+matter, and no maintained library parses the format); its patterns are matched by pathspec
+(see globs.py).
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ One `ModelClient` per process (and event loop) is shared by all reviews: its sem
 calls in flight, and it remembers which models' gateways cannot do strict `json_schema` output.
 The SDK's own retries are switched off so that this module alone decides about waiting and trying
 again (https://platform.openai.com/docs/guides/rate-limits).
+Not tenacity: retrying, repairing an answer that broke the schema, and falling back from strict
+`json_schema` output are one loop sharing its state (attempts, usage, the model's capabilities);
+a retry decorator would cover only the first and hide the rest.
 """
 
 from __future__ import annotations

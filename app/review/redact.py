@@ -8,6 +8,10 @@ Every pattern runs on RE2 (app.linear_regex): diffs and PR descriptions are writ
 with Python's backtracking `re` runs like "authauth..." or "sk-sk-..." made this module quadratic (16 K
 characters of description took seconds, on every push). RE2 has no lookaround or backreferences, so
 the openai-key digit rule and the matching quotes of an assignment are checked in code instead.
+
+Hand-written rather than detect-secrets: that library is a scanner (it reports findings per file and
+line, with a baseline workflow) and runs its detectors on Python's backtracking `re`; here we need
+the spans to replace, in memory, in linear time, for a short list of token formats.
 """
 
 from __future__ import annotations
