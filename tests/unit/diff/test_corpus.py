@@ -1,4 +1,4 @@
-"""Parse every corpus diff and files-API twin and compare with git's own numbers."""
+"""Parse every corpus diff and files-API twin and compare with git's own numbers (and our factory twin)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from app.diff.model import FileStatus
 from app.diff.parse import DiffParseError, parse_file_patch, parse_unified_diff
+from tests.factories import files_api_entries, unified_diff
 
 CORPUS = Path(__file__).resolve().parents[3] / ".." / "shared" / "corpus"
 DIFFS = CORPUS / "diffs"
@@ -142,3 +143,24 @@ def test_text_detected_binary_asset_is_skipped_as_binary(diffs_dir: Path) -> Non
         "artwork/logo.ai": SkipReason.BINARY,
         "artwork/logo.png": SkipReason.BINARY,
     }
+
+
+@pytest.mark.parametrize("seed", [7, 8, 9])
+def test_factory_files_api_list_agrees_with_its_whole_diff(seed: int) -> None:
+    # The same twin check as above on a file list the project builds itself (no corpus needed).
+    entries = files_api_entries(seed=seed, count=30)
+    whole = {f.path: f for f in parse_unified_diff(unified_diff(entries))}
+    assert set(whole) == {e["filename"] for e in entries}
+    for entry in entries:
+        f = parse_file_patch(
+            entry["filename"],
+            entry.get("patch"),
+            status=entry["status"],
+            old_path=entry.get("previous_filename"),
+            additions=entry["additions"],
+            deletions=entry["deletions"],
+        )
+        twin = whole[entry["filename"]]
+        facts = (f.status, f.old_path, f.is_binary, f.additions, f.deletions)
+        assert facts == (twin.status, twin.old_path, twin.is_binary, twin.additions, twin.deletions)
+        assert [h.lines for h in f.hunks] == [h.lines for h in twin.hunks]

@@ -18,6 +18,7 @@ from unidiff.patch import PatchSet
 from app.diff.gitpaths import unquote_git_path
 from app.diff.model import FileDiff
 from app.diff.parse import DiffParseError, parse_unified_diff
+from tests.factories import files_api_entries, unified_diff
 
 DIFFS = (Path(__file__).resolve().parents[3] / ".." / "shared" / "corpus" / "diffs").resolve()
 RECORD: dict[str, dict[str, Any]] = json.loads(
@@ -92,3 +93,9 @@ def test_combined_diffs_are_refused_where_raw_unidiff_swallows_them(name: str) -
     assert len(PatchSet(data.decode("utf-8", errors="replace"))) >= 0  # unidiff raises nothing
     with pytest.raises(DiffParseError, match="combined"):
         parse_unified_diff(data)
+
+
+def test_raw_unidiff_and_the_adapter_agree_on_the_factory_diff() -> None:
+    data = unified_diff(files_api_entries(seed=3, count=40))
+    ours = [[f.path, f.additions, f.deletions] for f in parse_unified_diff(data)]
+    assert raw_unidiff_counts(data) == ours

@@ -1,4 +1,4 @@
-"""Placement over real corpus diffs: exact and mis-numbered citations of every changed line."""
+"""Placement over real diffs (ours, and the corpus's when present): exact and mis-numbered citations."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from app.diff.model import FileDiff, LineKind, Side
 from app.diff.parse import DiffParseError, parse_unified_diff
 from app.publish.placement import normalise, place_findings
+from tests.factories import files_api_entries, unified_diff
 from tests.unit.publish.helpers import finding, github_rejects
 
 CORPUS = Path(__file__).resolve().parents[3] / ".." / "shared" / "corpus"
@@ -18,13 +19,23 @@ INDEX = CORPUS / "diffs" / "INDEX.json"
 MAX_CITED_PER_DIFF = 4_000  # keeps the biggest diffs fast; lines are sampled evenly
 
 
+FACTORY = "factory: tests/factories.py file list"
+
+
 def _cases() -> list[dict[str, Any]]:
-    return json.loads(INDEX.read_text("utf-8")) if INDEX.is_file() else []
+    """The project's own diff always; every corpus diff when the corpus is present."""
+    corpus = json.loads(INDEX.read_text("utf-8")) if INDEX.is_file() else []
+    return [{"file": FACTORY}, *corpus]
 
 
 def _files(name: str) -> dict[str, FileDiff]:
     try:
-        parsed = parse_unified_diff((CORPUS / "diffs" / name).read_bytes())
+        data = (
+            unified_diff(files_api_entries(seed=11, count=40))
+            if name == FACTORY
+            else (CORPUS / "diffs" / name).read_bytes()
+        )
+        parsed = parse_unified_diff(data)
     except DiffParseError:
         pytest.skip("not a diff we review")
     return {diff.path: diff for diff in parsed}
