@@ -84,3 +84,16 @@ def test_with_our_login_known_only_our_own_account_starts_our_threads() -> None:
     root = comment(1, OURS, bot=True)
     assert our_fingerprint(root, "mini-review[bot]") == "0123456789abcdef"
     assert our_fingerprint(root, "other-app[bot]") is None  # another App cannot plant our marker
+
+
+def test_answers_are_posted_neutralised_with_our_marker() -> None:
+    from app.conversation.policy import ANSWER_MARKER, render_answer
+
+    body = render_answer(
+        "Ask @octo-team about #12 ![x](https://evil.example/?q=1) <img src=x> token ghp_" + "a" * 36,
+        note="_dismissed_",
+    )
+    assert "@\u200bocto-team" in body and "#\u200b12" in body
+    assert "<img" not in body and "](https://evil.example" not in body
+    assert "ghp_" + "a" * 36 not in body  # a secret the model echoed is not posted
+    assert body.endswith(f"_dismissed_\n\n{ANSWER_MARKER}")
