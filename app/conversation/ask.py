@@ -86,7 +86,6 @@ class Asker:
             self.limits,
             repo=repo.full_name,
             pr_number=question.number,
-            installation_id=repo.installation_id,
             now=utcnow(),
             source_id=str(question.comment_id),
         )

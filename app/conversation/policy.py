@@ -50,7 +50,6 @@ async def refusal(
     *,
     repo: str,
     pr_number: int,
-    installation_id: int,
     now: dt.datetime,
     source_id: str,
 ) -> str | None:
@@ -67,9 +66,10 @@ async def refusal(
     if limits.max_cost_per_pr is not None and spent >= limits.max_cost_per_pr:
         return "the pull request's cost budget is spent"
     if limits.max_cost_per_day is not None:
-        day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        if await store.installation_spend_since(installation_id, day_start) >= limits.max_cost_per_day:
-            return "today's cost budget is spent"
+        day_start = now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        owner = repo.partition("/")[0]
+        if await store.account_spend_since(owner, day_start) >= limits.max_cost_per_day:
+            return "today's cost budget (MINI_MAX_COST_PER_DAY) is spent"
     return None
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.conversation.learnings import Learning, LearningSource
 from app.review.usage import Usage
 from app.storage.db import utcnow, write_transaction
-from app.storage.tables import conversation_calls, finding_states, learnings
+from app.storage.tables import conversation_calls, finding_states, learnings, runs
 
 
 class FindingState(StrEnum):
@@ -257,14 +257,23 @@ class ConversationStore:
             tokens, cost = (await conn.execute(query)).one()
         return int(tokens), float(cost)
 
-    async def installation_spend_since(self, installation_id: int, since: dt.datetime) -> float:
-        """Return USD spent on conversation by an installation since `since` (for per-day budgets)."""
-        query = select(func.coalesce(func.sum(conversation_calls.c.cost_usd), 0.0)).where(
-            conversation_calls.c.installation_id == installation_id,
+    async def account_spend_since(self, owner: str, since: dt.datetime) -> float:
+        """Return USD spent by one account's repositories since `since`: its reviews and its answers.
+
+        This is what the per-day budget (`MINI_MAX_COST_PER_DAY`, per installation = per account) caps.
+        """
+        prefix = f"{owner}/"
+        reviews = select(func.coalesce(func.sum(runs.c.cost_usd), 0.0)).where(
+            runs.c.repo.startswith(prefix, autoescape=True), runs.c.started_at >= since
+        )
+        answers = select(func.coalesce(func.sum(conversation_calls.c.cost_usd), 0.0)).where(
+            conversation_calls.c.repo.startswith(prefix, autoescape=True),
             conversation_calls.c.created_at >= since,
         )
         async with self.engine.connect() as conn:
-            return float((await conn.execute(query)).scalar_one())
+            return float((await conn.execute(reviews)).scalar_one()) + float(
+                (await conn.execute(answers)).scalar_one()
+            )
 
 
 def learning_source_key(source: LearningSource, *parts: object) -> str:

@@ -265,7 +265,6 @@ class Conversation:
             self.limits,
             repo=repo.full_name,
             pr_number=reply.number,
-            installation_id=repo.installation_id,
             now=self.clock(),
             source_id=str(reply.comment_id),
         )

@@ -183,3 +183,26 @@ async def test_an_ask_over_the_pr_budget_is_refused_once(engine: AsyncEngine) ->
     assert outcome == "refused: the pull request's cost budget is spent" and len(model.calls) == 1
     assert await asker.answer(second, pr, []) == "ignored: already answered"
     assert dt.datetime.now(dt.UTC) and len(gh.issue_comments) == 2
+
+
+async def test_a_spent_day_refuses_answers(engine: AsyncEngine) -> None:
+    from app.storage.tables import runs
+
+    async with engine.begin() as conn:
+        await conn.execute(
+            runs.insert().values(
+                id="r1",
+                repo="o/elsewhere",
+                pr_number=1,
+                trigger="t",
+                status="posted",
+                started_at=dt.datetime.now(dt.UTC),
+                cost_usd=0.5,
+            )
+        )
+    gh, store = MemoryGitHub(permissions={"dev": "write"}), ConversationStore(engine)
+    gh.ours(1, FP)
+    limits = AnswerLimits(model="m", prices=LIMITS.prices, max_cost_per_day=0.4)
+    model = ScriptedModel()
+    outcome = await Conversation(gh, store, model, limits).answer_reply(reply_of(gh, "why?", "dev"))
+    assert outcome == "refused: today's cost budget (MINI_MAX_COST_PER_DAY) is spent" and model.calls == []

@@ -88,5 +88,35 @@ async def test_calls_are_claimed_once_and_their_spend_adds_up(engine: AsyncEngin
     since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     assert await store.answered_since("o/r", 2, since) == 1  # refusals do not count toward the rate
     assert await store.pr_spend("o/r", 2) == (1000, 0.01)
-    assert await store.installation_spend_since(1, since) == 0.01
-    assert await store.installation_spend_since(2, since) == 0.0
+    assert await store.account_spend_since("o", since) == 0.01
+    assert await store.account_spend_since("o_", since) == 0.0  # a prefix, not a pattern
+    assert await store.account_spend_since("other", since) == 0.0
+
+
+async def test_the_days_spend_of_an_account_adds_its_reviews_and_its_answers(engine: AsyncEngine) -> None:
+    from app.storage.tables import runs
+
+    store = ConversationStore(engine)
+    now = dt.datetime.now(dt.UTC)
+    async with engine.begin() as conn:
+        for run_id, repo, cost in (("r1", "o/r", 0.5), ("r2", "o/other", 0.25), ("r3", "x/r", 9.0)):
+            await conn.execute(
+                runs.insert().values(
+                    id=run_id,
+                    repo=repo,
+                    pr_number=1,
+                    trigger="t",
+                    status="posted",
+                    started_at=now,
+                    cost_usd=cost,
+                )
+            )
+    assert await store.claim_call(
+        repo="o/r", pr_number=1, installation_id=1, kind=CallKind.ASK, source_id="9"
+    )
+    await store.finish_call(
+        repo="o/r", kind=CallKind.ASK, source_id="9", status="answered", usage=Usage(calls=1), cost_usd=0.125
+    )
+    since = now - dt.timedelta(minutes=1)
+    assert await store.account_spend_since("o", since) == 0.875
+    assert await store.account_spend_since("o", now + dt.timedelta(minutes=1)) == 0.0
