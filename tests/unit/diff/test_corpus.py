@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.diff.model import FileStatus
 from app.diff.parse import DiffParseError, parse_file_patch, parse_unified_diff
@@ -145,7 +147,8 @@ def test_text_detected_binary_asset_is_skipped_as_binary(diffs_dir: Path) -> Non
     }
 
 
-@pytest.mark.parametrize("seed", [7, 8, 9])
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**20))
 def test_factory_files_api_list_agrees_with_its_whole_diff(seed: int) -> None:
     # The same twin check as above on a file list the project builds itself (no corpus needed).
     entries = files_api_entries(seed=seed, count=30)
