@@ -134,6 +134,12 @@ def select_findings(
     return Selection(kept, merged, summarised, place_findings(files, inline))
 
 
+def visible_findings(selection: Selection) -> list[Finding]:
+    """The findings the PR shows (inline or in the summary): not those about files outside it."""
+    dropped = {id(finding) for finding, _ in selection.placement.dropped}
+    return [f for f in selection.findings if id(f) not in dropped]
+
+
 def baseline_moves(plan: ReviewPlan, outcome: ReviewOutcome, *, only: list[str] | None) -> bool:
     """Only a complete review moves the incremental baseline.
 
@@ -222,7 +228,7 @@ def decide(facts: Facts) -> Decision:
     # When every chunk failed, `inline` holds only our own secret findings: they stand without the model.
     comments = [to_review_comment(placed, comment_body(placed, fp, links=links)) for placed, fp in inline]
     check = CheckVerdict(
-        check_conclusion(i.config, facts.selection.findings, failed=every_chunk_failed),
+        check_conclusion(i.config, visible_findings(facts.selection), failed=every_chunk_failed),
         check_title(summary, failed=every_chunk_failed),
         summary_body(summary)[:CHECK_SUMMARY_LIMIT],
     )

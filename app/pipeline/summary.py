@@ -119,7 +119,10 @@ def check_conclusion(cfg: RepoConfig, findings: list[Finding], *, failed: bool) 
         return "neutral"
     if cfg.fail_on is not None:
         bar = Severity(cfg.fail_on).rank
-        if any(f.severity.rank >= bar for f in findings):
+        # Only findings that meet the shown thresholds may fail the check: a failure must be
+        # explained by what the PR shows as a finding, never by a note below the bar.
+        shown = Severity(cfg.min_severity).rank
+        if any(f.severity.rank >= max(bar, shown) and f.confidence >= cfg.min_confidence for f in findings):
             return "failure"
     return "success" if not findings else "neutral"
 

@@ -71,10 +71,33 @@ async def test_fail_on_sets_the_check_conclusion(
     assert bench.github.final_check()["conclusion"] == conclusion
 
 
-async def test_fail_on_counts_findings_kept_out_of_inline_comments(bench: Bench) -> None:
-    # Low confidence keeps it out of the inline comments, not out of the verdict.
+async def test_fail_on_ignores_findings_below_the_shown_thresholds(bench: Bench) -> None:
+    # A low-confidence note in the summary cannot explain a failed check (issue 10).
     bench.config("fail_on: major\n")
     bench.answer({TOTAL: [finding(TOTAL, 2, severity=Severity.CRITICAL, confidence=0.2)]})
+    await bench.run()
+    assert bench.only_review().comments == []
+    assert bench.github.final_check()["conclusion"] == "neutral"
+
+
+async def test_fail_on_ignores_severities_below_min_severity(bench: Bench) -> None:
+    bench.config("fail_on: major\nmin_severity: critical\n")
+    bench.answer({TOTAL: [finding(TOTAL, 2, severity=Severity.MAJOR)]})
+    await bench.run()
+    assert bench.github.final_check()["conclusion"] == "neutral"
+
+
+async def test_fail_on_ignores_findings_about_files_outside_the_pr(bench: Bench) -> None:
+    bench.config("fail_on: major\n")
+    bench.answer({TOTAL: [finding("not/in/this/pr.py", 2, severity=Severity.CRITICAL)]})
+    await bench.run()
+    assert bench.github.final_check()["conclusion"] != "failure"
+
+
+async def test_fail_on_counts_findings_over_the_inline_cap(bench: Bench) -> None:
+    # Over the cap, a finding that meets the thresholds is still shown (in the summary) and counts.
+    bench.config("fail_on: major\nmax_inline_comments: 0\n")
+    bench.answer({TOTAL: [finding(TOTAL, 2, severity=Severity.MAJOR)]})
     await bench.run()
     assert bench.only_review().comments == []
     assert bench.github.final_check()["conclusion"] == "failure"
