@@ -48,6 +48,8 @@ class ModelSettings(BaseSettings):
     max_chunks_per_pr: int | None = Field(default=200, ge=1, validation_alias="MINI_MAX_CHUNKS_PER_PR")
     max_input_tokens_per_pr: int | None = Field(default=None, ge=1, validation_alias="MINI_MAX_TOKENS_PER_PR")
     max_cost_per_pr: float | None = Field(default=None, gt=0, validation_alias="MINI_MAX_COST_PER_PR")
+    # Per installation (one GitHub account) and UTC day; a repo config may only lower it.
+    max_cost_per_day: float | None = Field(default=None, gt=0, validation_alias="MINI_MAX_COST_PER_DAY")
     min_severity: Literal["nit", "minor", "major", "critical"] = Field(
         default="minor", validation_alias="MINI_MIN_SEVERITY"
     )

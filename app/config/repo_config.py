@@ -147,7 +147,16 @@ class RepoConfig(_Section):
     # One shape only: a list of {path, instructions}; a mapping would make glob order ambiguous.
     path_instructions: list[PathInstruction] = Field(default_factory=list, max_length=MAX_PATH_INSTRUCTIONS)
     fail_on: Literal["critical", "major"] | None = None  # check run fails when a finding reaches this
+    # USD per UTC day for the installation, as this repo sees it: only lowers MINI_MAX_COST_PER_DAY.
+    max_cost_per_day: StrictFloat | StrictInt | None = None
     incremental: StrictBool = True
+
+    @field_validator("max_cost_per_day")
+    @classmethod
+    def _positive_budget(cls, value: float | None) -> float | None:
+        if value is not None and not value > 0:
+            raise ValueError("must be a positive amount of USD")
+        return value
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,7 @@ class Facts:
     only: list[str] | None
     run_url: str
     duration_s: float
+    spend: str = ""  # the installation's spend today, shown in the summary footer
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +218,7 @@ def decide(facts: Facts) -> Decision:
     # Links in model text may point into this PR's repository only (GitHub's own URL for it).
     links = LinkPolicy(i.pr.html_url.rsplit("/pull/", 1)[0])
     summary.links = links
+    summary.spend = facts.spend
     every_chunk_failed = bool(i.plan.chunks) and len(outcome.failed) == len(i.plan.chunks)
     if every_chunk_failed:
         reason = outcome.failed[0].error if outcome.failed else "unknown"

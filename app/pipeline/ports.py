@@ -109,7 +109,13 @@ class PullStateStore(Protocol):
     async def set_paused(self, repo: str, pr_number: int, paused: bool) -> None: ...
 
 
-class RunStore(FingerprintStore, PullStateStore, Protocol):
+class SpendStore(Protocol):
+    async def spent_since(self, owner: str, since: datetime) -> float:
+        """USD spent by the runs of one account's repositories since `since`."""
+        ...
+
+
+class RunStore(FingerprintStore, PullStateStore, SpendStore, Protocol):
     """The run record and the per-PR memory a review reads and writes."""
 
     async def start_run(

@@ -18,7 +18,8 @@ from app.conversation.store import ConversationStore
 from app.errors import MiniReviewError, RetryableError
 from app.github.models import CheckRunConclusion, PullRequestInfo
 from app.jobs.models import ReviewJob
-from app.pipeline import publish
+from app.pipeline import budget, publish
+from app.pipeline.budget import DailyBudget, budget_marker, daily_limit, over_budget_reason
 from app.pipeline.checks import SUPERSEDED, CheckRunReporter, close_check_runs
 from app.pipeline.decide import (
     AUTOMATIC_TRIGGERS,
@@ -85,6 +86,7 @@ class ReviewRun:
         self.repo = job.repo
         self.run_id = job.run_id or new_run_id()
         self.timings = Timings()
+        self.budget = DailyBudget(limit=None, spent=0.0)
         self._decision: Decision | None = None
         self.memory = ReviewMemory()
         self.dashboard = dashboard
@@ -119,6 +121,10 @@ class ReviewRun:
             log.info("run %s: %s#%s not reviewed: %s", self.run_id, self.repo.full_name, pr.number, reason)
             await self._close_own_check("skipped", "Not reviewed", reason)
             return await self._finish(RunUpdate(status=RunStatus.SKIPPED, error=reason))
+        limit = daily_limit(self.settings.max_cost_per_day, config.config)
+        self.budget = await budget.today(self.store, self.repo.owner, limit, utcnow())
+        if self.budget.exhausted:
+            return await self._skip_over_budget(pr)
         checks = CheckRunReporter(
             self.api, self.repo, pr, run_url=self.run_url, check_run_id=self.job.check_run_id
         )
@@ -182,6 +188,7 @@ class ReviewRun:
             only=self.job.only,
             run_url=self.run_url,
             duration_s=self.timings.elapsed(),
+            spend=self.budget.describe() + " before this review",
         )
         self._decision = decision = decide(facts)
         return await self._publish(inputs, decision, checks)
@@ -247,6 +254,22 @@ class ReviewRun:
         if not self.job.trigger.startswith(AUTOMATIC_TRIGGERS):
             return False
         return await self.progress.repo_paused(self.repo.full_name)
+
+    async def _skip_over_budget(self, pr: PullRequestInfo) -> RunStatus:
+        """Skip, saying why in the check run and, once per PR and day, in the PR's conversation."""
+        reason = over_budget_reason(self.budget)
+        log.warning("run %s: %s#%s not reviewed: %s", self.run_id, self.repo.full_name, pr.number, reason)
+        marker = budget_marker(utcnow())
+        own = self.bot_login.lower()
+        told = any(
+            t.user_login.lower() == own and marker in t.body
+            for t in await self.api.list_issue_comment_texts(self.repo, pr.number)
+        )
+        if not told:
+            text = f"**mini-review did not review this pull request:** {reason}.\n\n{marker}"
+            await self.api.create_issue_comment(self.repo, pr.number, text)
+        await self._close_own_check("skipped", "Not reviewed: daily budget used up", reason)
+        return await self._finish(RunUpdate(status=RunStatus.SKIPPED, error=reason))
 
     async def _close_own_check(self, conclusion: CheckRunConclusion, title: str, summary: str) -> None:
         if self.job.check_run_id is not None:

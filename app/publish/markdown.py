@@ -269,6 +269,7 @@ class ReviewSummary:
     notices: list[str] = field(default_factory=list)
     fingerprints: list[str] = field(default_factory=list)  # of the notes, so their dedup survives too
     links: LinkPolicy = NO_LINKS  # where links in model text may point (the PR's own repository)
+    spend: str = ""  # the installation's model spend today, e.g. "$1.20 of $5.00 spent today (UTC) ..."
 
 
 def _ordered(counts: dict[str, int], order: tuple[str, ...]) -> list[tuple[str, int]]:
@@ -357,6 +358,7 @@ def _footer(s: ReviewSummary) -> str:
         f"tokens {tokens}",
         f"${s.cost_usd:.4f}",
         f"{s.duration_s:.1f} s",
+        s.spend,
     ]
     line = " \N{MIDDLE DOT} ".join(part for part in parts if part)
     link = _link("Full run", s.run_url)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.storage.db import utcnow, write_transaction
@@ -89,6 +89,14 @@ class Store:
         return None if row is None else Run.model_validate(dict(row))
 
     # -- per-PR memory ---------------------------------------------------------------------------
+    async def spent_since(self, owner: str, since: dt.datetime) -> float:
+        """USD spent by the runs of `owner`'s repositories (one installation) started since `since`."""
+        query = select(func.coalesce(func.sum(runs.c.cost_usd), 0.0)).where(
+            runs.c.repo.startswith(f"{owner}/", autoescape=True), runs.c.started_at >= since
+        )
+        async with self.engine.connect() as conn:
+            return float((await conn.execute(query)).scalar_one())
+
     async def posted_fingerprints(self, repo: str, pr_number: int) -> set[str]:
         async with self.engine.connect() as conn:
             rows = await conn.execute(

@@ -277,6 +277,13 @@ class MemoryStore:
         state = await self.pull_state(repo, pr_number)
         self.states[(repo, pr_number)] = state.model_copy(update={"paused": paused})
 
+    async def spent_since(self, owner: str, since: datetime) -> float:
+        return sum(
+            r.cost_usd or 0.0
+            for r in self.runs.values()
+            if r.repo.startswith(f"{owner}/") and r.started_at >= since
+        )
+
     async def posted_fingerprints(self, repo: str, pr_number: int) -> set[str]:
         return set(self.fingerprints.get((repo, pr_number), {}))
 

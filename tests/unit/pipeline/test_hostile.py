@@ -7,7 +7,7 @@ import pytest
 from app.errors import GitHubPermanentError
 from app.github.models import PostedText, PullRequestInfo, ReviewComment
 from app.publish.fingerprint import fingerprint, marker
-from app.storage.models import RunStatus
+from app.storage.models import RunStatus, RunUpdate
 from tests.fakes.ports import BOT
 from tests.unit.pipeline.builders import CONFIG, added_file, finding, job, pull, source
 from tests.unit.pipeline.harness import Bench
@@ -139,3 +139,45 @@ async def test_model_links_stay_links_only_into_the_prs_repository(bench: Bench)
     rendered = read(posted)
     assert rendered.links == ["https://github.com/acme/shop/blob/main/src/tax.py"]
     assert rendered.images == []
+
+
+async def spent_earlier(bench: Bench, cost: float, repo: str = "acme/other") -> None:
+    await bench.store.start_run("earlier", repo=repo, pr_number=1, trigger="t", head_sha="h")
+    await bench.store.update_run("earlier", RunUpdate(status=RunStatus.POSTED, cost_usd=cost))
+
+
+def told_over_budget(bench: Bench) -> list[str]:
+    return [t.body for t in bench.github.pulls[7].issue_comments if "daily model budget" in t.body]
+
+
+async def test_over_the_daily_budget_reviews_are_skipped_and_the_pr_is_told_once(bench: Bench) -> None:
+    bench.settings = bench.settings.model_copy(update={"max_cost_per_day": 1.0})
+    await spent_earlier(bench, 1.5)
+    bench.answer({TOTAL: [finding(TOTAL, 3)]})
+    assert await bench.run(job(check_run_id=None)) is RunStatus.SKIPPED
+    assert await bench.run(job(trigger="command:review")) is RunStatus.SKIPPED
+    assert bench.reviewer.calls == [] and bench.reviews() == []
+    [told] = told_over_budget(bench)
+    assert "$1.50 of $1.00 spent today (UTC)" in told
+    runs = [r for r in bench.store.runs.values() if r.id != "earlier"]
+    assert all(r.status is RunStatus.SKIPPED and "daily model budget" in (r.error or "") for r in runs)
+
+
+async def test_a_repo_can_lower_the_daily_budget_but_not_raise_it(bench: Bench) -> None:
+    await spent_earlier(bench, 0.6)
+    bench.config("max_cost_per_day: 0.5\n")
+    assert await bench.run() is RunStatus.SKIPPED
+    bench.settings = bench.settings.model_copy(update={"max_cost_per_day": 0.55})
+    bench.config("max_cost_per_day: 100\n")
+    assert await bench.run() is RunStatus.SKIPPED
+
+
+async def test_other_accounts_spend_does_not_count_and_the_spend_is_shown(bench: Bench) -> None:
+    bench.settings = bench.settings.model_copy(update={"max_cost_per_day": 1.0})
+    await spent_earlier(bench, 5.0, repo="someone-else/repo")
+    await bench.store.start_run("mine", repo="acme/old", pr_number=2, trigger="t", head_sha="h")
+    await bench.store.update_run("mine", RunUpdate(status=RunStatus.POSTED, cost_usd=0.25))
+    assert await bench.run() is RunStatus.POSTED
+    assert (
+        "$0.25 of $1.00 spent today (UTC) by this installation before this review" in bench.only_review().body
+    )

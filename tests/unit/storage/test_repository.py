@@ -92,3 +92,22 @@ async def test_installations_follow_their_events(engine: AsyncEngine) -> None:
         True,
     )
     assert await apply(InstallationChange(id=9, active=False)) == (["acme/b", "acme/c"], False)
+
+
+async def test_spend_is_summed_per_account_since_a_moment(engine: AsyncEngine) -> None:
+    store = Store(engine)
+    for run_id, repo, cost in [
+        ("a", "acme/shop", 1.25),
+        ("b", "acme/api", 0.5),
+        ("c", "acme-x/shop", 9.0),
+        ("d", "other/acme", 7.0),
+        ("e", "acme/new", None),
+    ]:
+        await store.start_run(run_id, repo=repo, pr_number=1, trigger="t", head_sha="h")
+        if cost is not None:
+            await store.update_run(run_id, RunUpdate(status=RunStatus.POSTED, cost_usd=cost))
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    assert await store.spent_since("acme", before) == 1.75
+    assert await store.spent_since("acme", dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)) == 0.0
+    assert await store.spent_since("nobody", before) == 0.0
+    assert await store.spent_since("acm%", before) == 0.0  # LIKE wildcards are escaped
