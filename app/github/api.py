@@ -180,6 +180,11 @@ class InstallationAPI:
         except (binascii.Error, ValueError):
             raise GitHubPermanentError(f"{path} at {ref}: undecodable content") from None
 
+    async def repo_is_private(self, repo: RepoRef) -> bool:
+        """Return whether `repo` is private (or internal): its content must not be shown in public."""
+        data = (await self._call(repo, "GET", "")).json()
+        return bool(data.get("private", True)) or data.get("visibility", "public") != "public"
+
     async def list_review_comments(self, repo: RepoRef, number: int) -> list[ReviewComment]:
         raw = await self._pages(repo, f"/pulls/{number}/comments", PER_PAGE * MAX_COMMENT_PAGES)
         return [ReviewComment.from_api(entry) for entry in raw]

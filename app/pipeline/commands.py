@@ -7,13 +7,13 @@ from collections.abc import Awaitable, Callable
 
 from app.commands.parse import Command, CommandName, UnknownCommand, help_text, parse_commands
 from app.commands.permissions import association_decision, is_bot, permission_allows
-from app.config.repo_config import render_config
+from app.config.repo_config import CONFIG_PATH, ORG_SOURCE, render_config
 from app.conversation.ask import Question
 from app.conversation.ports import StructuredModel
 from app.conversation.service import IGNORE_HINT, answer_question, learnings_reply
 from app.conversation.store import ConversationStore
 from app.diff.filters import skip_reason
-from app.errors import GitHubPermanentError
+from app.errors import GitHubError, GitHubPermanentError
 from app.github.models import PullRequestInfo, RepoRef
 from app.jobs.models import CommandJob, ReviewJob
 from app.pipeline.files import load_pull_diff
@@ -191,11 +191,33 @@ async def _run(
             repo, job.number, "Automatic reviews are back on for this pull request."
         )
     elif name is CommandName.CONFIG:
-        pr = await api.get_pull(repo, job.number)
-        result = await load_repo_config(api, repo, pr.base_ref, server_defaults(settings))
-        heading = f"Effective mini-review configuration (base branch `{pr.base_ref}`):"
-        rendered = render_config(result.config, sources=result.sources, errors=result.errors)
-        text = f"{heading}\n\n{rendered}"
-        await api.create_issue_comment(repo, job.number, text)
+        await api.create_issue_comment(repo, job.number, await _config_reply(api, repo, job, settings))
     else:
         await api.create_issue_comment(repo, job.number, help_text())
+
+
+async def _private_org_layer(api: GitHubPort, repo: RepoRef, pr_private: bool, layers: list[str]) -> bool:
+    """Tell whether the org's `.github` layer was read, is private, and this PR is public."""
+    if pr_private or ORG_SOURCE not in layers:
+        return False
+    org = RepoRef(owner=repo.owner, name=".github", installation_id=repo.installation_id)
+    try:
+        return await api.repo_is_private(org)
+    except GitHubError:
+        return True  # unknown visibility: treat it as private
+
+
+async def _config_reply(api: GitHubPort, repo: RepoRef, job: CommandJob, settings: Settings) -> str:
+    pr = await api.get_pull(repo, job.number)
+    result = await load_repo_config(api, repo, pr.base_ref, server_defaults(settings))
+    heading = f"Effective mini-review configuration (base branch `{pr.base_ref}`):"
+    if await _private_org_layer(api, repo, pr.repo_private, result.sources + result.ignored):
+        # Its values (and the errors quoting them) would leak a private repository into a public PR.
+        layers = " \u2192 ".join(result.sources)
+        return (
+            f"{heading}\n\nLayers, lowest first: {layers}.\n\nThe organisation's `.github` repository is "
+            "private, so the settings in effect are not shown in this public repository. Maintainers can "
+            f"read `{CONFIG_PATH}` there and in this repository's base branch."
+        )
+    rendered = render_config(result.config, sources=result.sources, errors=result.errors)
+    return f"{heading}\n\n{rendered}"

@@ -73,6 +73,7 @@ class MemoryGitHub:
         self.pulls: dict[int, FakePull] = {}
         self.contents: dict[tuple[str, str | None], bytes] = {}  # (path, ref) -> bytes
         self.unreadable: dict[tuple[str, str | None], Exception] = {}  # (path, ref) -> what reading raises
+        self.private_repos: set[str] = set()  # full names
         self.compares: dict[tuple[str, str], list[PullFile] | None] = {}
         self.check_runs: dict[int, list[dict[str, Any]]] = {}  # id -> every state it went through
         self.permissions: dict[str, str] = {}
@@ -116,6 +117,9 @@ class MemoryGitHub:
         if (path, ref) in self.unreadable:
             raise self.unreadable[(path, ref)]
         return self.contents.get((path, ref))
+
+    async def repo_is_private(self, repo: RepoRef) -> bool:
+        return repo.full_name in self.private_repos
 
     async def list_review_comments(self, repo: RepoRef, number: int) -> list[ReviewComment]:
         return list(self._pull(number).review_comments)

@@ -489,3 +489,12 @@ async def test_the_bot_login_comes_from_get_app_once(fake: FakeGitHub, url: str)
     assert await client.bot_login() == fake.bot_login
     asked = [r for r in fake.requests if r.method == "GET" and r.path == "/app"]
     assert len(asked) == 1 and asked[0].headers["authorization"].startswith("Bearer ")
+
+
+async def test_repository_visibility_and_fork_origin_are_read(fake: FakeGitHub, url: str) -> None:
+    fake.add_repo("octo", ".github", installation_id=5, private=True)
+    fake.add_pull("octo", "repo", 2, head_sha=HEAD, base_sha=BASE, files=[], head_repo="stranger/repo")
+    api = await make_client(fake, url).for_installation(5)
+    assert await api.repo_is_private(RepoRef(owner="octo", name=".github", installation_id=5))
+    assert not await api.repo_is_private(REPO)
+    assert (await api.get_pull(REPO, 2)).from_fork and not (await api.get_pull(REPO, 1)).from_fork

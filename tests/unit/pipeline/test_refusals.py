@@ -6,7 +6,7 @@ from app.github.models import PostedText
 from app.jobs.models import CommandJob, ReviewJob
 from app.pipeline.commands import NOT_ALLOWED, handle_command, refusal_marker
 from tests.fakes.ports import BOT, MemoryGitHub, MemoryStore
-from tests.unit.pipeline.builders import REPO, added_file, pull, settings, source
+from tests.unit.pipeline.builders import CONFIG, REPO, added_file, pull, settings, source
 
 
 def github() -> MemoryGitHub:
@@ -58,3 +58,37 @@ async def test_writers_are_never_silenced() -> None:
     await command(gh, "mallory")
     for i in range(3):
         assert len(await command(gh, "maintainer", comment_id=10 + i)) == 1
+
+
+ORG_SECRET = "instructions: 'Internal: our payment vendor is Acme Pay, see go/acme-pay'\n"
+
+
+def config_reply(gh: MemoryGitHub) -> str:
+    [reply] = [t.body for t in gh.pulls[7].issue_comments if "configuration" in t.body]
+    return reply
+
+
+async def test_config_from_a_private_org_repo_is_not_shown_in_a_public_prs_reply() -> None:
+    gh = github()
+    gh.permissions["maintainer"] = "write"
+    gh.set_file(CONFIG, None, ORG_SECRET)  # the org's .github repository, default branch
+    gh.private_repos.add("acme/.github")
+    await command(gh, "maintainer", "/mini config")
+    reply = config_reply(gh)
+    assert "Acme Pay" not in reply and "is private" in reply and "org .github repo" in reply
+
+
+async def test_config_is_shown_when_the_org_repo_is_public_or_the_pr_private() -> None:
+    gh = github()
+    gh.permissions["maintainer"] = "write"
+    gh.set_file(CONFIG, None, ORG_SECRET)
+    await command(gh, "maintainer", "/mini config")
+    assert "Acme Pay" in config_reply(gh)
+
+    private = github()
+    private.pulls[7].info = pull().model_copy(update={"repo_private": True})
+    private.permissions["maintainer"] = "write"
+    private.set_file(CONFIG, None, ORG_SECRET)
+    private.private_repos.add("acme/.github")
+    await command(private, "maintainer", "/mini config")
+    assert "Acme Pay" in config_reply(private)
