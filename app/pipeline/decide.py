@@ -60,9 +60,8 @@ def unreadable_config_reason(config: ConfigResult) -> str | None:
     """Why no review may run when a config layer exists but cannot be read, or None."""
     if not config.unreadable:
         return None
-    return (
-        "the repository configuration could not be read, so it is not known what it allows: "
-        + "; ".join(config.unreadable)
+    return "the repository configuration could not be read, so it is not known what it allows: " + "; ".join(
+        config.unreadable
     )
 
 

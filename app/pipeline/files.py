@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 from dataclasses import dataclass, field
 
@@ -66,7 +67,8 @@ async def load_pull_diff(
     api: GitHubPort, repo: RepoRef, pr: PullRequestInfo, *, last_reviewed_head: str | None
 ) -> PullDiff:
     entries = await api.list_pull_files(repo, pr.number)
-    pr_files = {f.path: f for f in (to_file_diff(e) for e in entries)}
+    # Parsing up to 3,000 patches is CPU work: in a thread, so the event loop stays responsive.
+    pr_files = await asyncio.to_thread(lambda: {f.path: f for f in map(to_file_diff, entries)})
     diff = PullDiff(pr_files=pr_files, review_files=list(pr_files.values()))
     try:
         attributes = await api.get_file(repo, ".gitattributes", pr.base_sha)

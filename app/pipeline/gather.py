@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -61,7 +62,9 @@ async def gather_review_inputs(
     with timings.stage("fetch_files"):
         diff = await load_pull_diff(api, repo, pr, last_reviewed_head=baseline)
     with timings.stage("plan"):
-        plan = plan_review(
+        # Filters, chunking and token counts over up to 3,000 files: in a thread, off the event loop.
+        plan = await asyncio.to_thread(
+            plan_review,
             diff.review_files,
             diff.filter_rules(config.config),
             chunk_budget_tokens=limits.chunk_tokens,

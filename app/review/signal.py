@@ -65,13 +65,18 @@ def merge_duplicates(findings: Sequence[Finding]) -> tuple[list[Finding], int]:
     A group keeps the position of its first member, so the output order follows the input.
     """
     groups: list[list[Finding]] = []
+    # Duplicates share path and category, so only groups of the same pair are compared: thousands of
+    # findings on a huge PR stay cheap instead of every finding meeting every group.
+    by_key: dict[tuple[str, str], list[list[Finding]]] = {}
     for finding in findings:
-        for group in groups:
+        candidates = by_key.setdefault((finding.path, finding.category.value), [])
+        for group in candidates:
             if any(is_duplicate(finding, member) for member in group):
                 group.append(finding)
                 break
         else:
             groups.append([finding])
+            candidates.append(groups[-1])
     kept = [max(group, key=_strength) for group in groups]
     return kept, len(findings) - len(kept)
 
