@@ -202,8 +202,10 @@ class _Run:
         self.render = render
         self.instructions_for_path = instructions_for_path
         self.budget = _Budget(config)
+        self._preparing = asyncio.Lock()
 
-    async def chunk(self, chunk: Chunk) -> _ChunkResult:
+    def _prepare(self, chunk: Chunk) -> tuple[_ChunkResult, str, list[Message]]:
+        """Redact and render one chunk into its request (pure CPU work: run in a worker thread)."""
         redacted, secret_findings = redact_chunk(chunk)
         result = _ChunkResult(findings=list(secret_findings), secrets=len(secret_findings))
         text = self.render(redacted)
@@ -211,7 +213,12 @@ class _Run:
         if self.instructions_for_path is not None:
             extra = [redact_text(t)[0] for t in self.instructions_for_path(chunk.path)]
             context = replace(context, path_instructions=[*context.path_instructions, *extra])
-        messages = build_messages(text, context)
+        return result, text, build_messages(text, context)
+
+    async def chunk(self, chunk: Chunk) -> _ChunkResult:
+        # One chunk at a time, first come first served: chunks then reach the budget in plan order.
+        async with self._preparing:
+            result, text, messages = await asyncio.to_thread(self._prepare, chunk)
         ticket = self.budget.ticket(planned_tokens(messages))
         try:
             answer = await self.client.review(
