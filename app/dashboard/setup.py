@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from app.dashboard import actions, auth, routes
-from app.dashboard.context import Dashboard, build_dashboard
-from app.dashboard.pages import Refused
+from app.dashboard.auth import message_page
+from app.dashboard.context import Dashboard, build_dashboard, get_dashboard
+from app.dashboard.pages import Refused, refuse
+from app.dashboard.sessions import ANONYMOUS, COOKIE, SessionKeys, Viewer
 from app.dashboard.visibility import AppVisibility
 from app.github.client import GitHubAppClient
+from app.github.oauth import ExpiredToken, OAuthError
 from app.jobs.models import JobKind, ReviewJob, pr_key
 from app.jobs.queue import enqueue
 from app.settings import Settings
@@ -21,6 +25,7 @@ from app.storage.dashboard import DashboardStore
 from app.storage.db import write_transaction
 from app.storage.repository import Store
 
+log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 # Everything is served by the app itself: no CDN, font or script from anywhere else.
 CSP = (
@@ -46,6 +51,7 @@ def install_dashboard(app: FastAPI) -> None:
         return exc.response
 
     app.add_exception_handler(Refused, refused)
+    app.add_exception_handler(OAuthError, github_trouble)
 
     @app.middleware("http")
     async def security_headers(
@@ -55,6 +61,24 @@ def install_dashboard(app: FastAPI) -> None:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
+
+
+async def github_trouble(request: Request, exc: Exception) -> Response:
+    """A user token GitHub no longer takes ends the session (sign in again); other failures are a 502."""
+    dash = get_dashboard(request)
+    api = request.url.path.startswith("/api/")
+    if not isinstance(exc, ExpiredToken):
+        log.warning("GitHub did not answer a dashboard question: %s", exc)
+        if api:
+            return JSONResponse({"detail": "GitHub is unreachable; try again shortly"}, status_code=502)
+        return message_page(dash, 502, "GitHub is unreachable", "Try again in a moment.")
+    session_id = dash.keys.session_id(request.cookies.get(COOKIE))
+    if session_id is not None:
+        await dash.store.delete_session(SessionKeys.hash_id(session_id))
+        dash.policy.forget(Viewer(session_id=session_id))
+    response = refuse(dash, request, ANONYMOUS, api=api).response
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=dash.secure_cookies)
+    return response
 
 
 async def dashboard_for(

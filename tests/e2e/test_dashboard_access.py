@@ -246,3 +246,18 @@ def test_no_token_code_or_client_secret_reaches_the_logs(
     assert "dashboard sign-in: bob" in logged  # the capture works
     for secret in (*stack.github.oauth.issued, stack.github.oauth.client_secret, "ghu_"):
         assert secret not in logged
+
+
+def test_a_revoked_sign_in_ends_the_session_and_github_trouble_is_a_502(stack: DashboardStack) -> None:
+    seed(stack)
+    bob = stack.sign_in("bob")
+    stack.github.fail_next("GET", r"^/user/installations", 502, times=1)
+    trouble = bob.get(f"/repos/{PRIVATE_REPO}")
+    assert trouble.status_code == 502 and "secret" not in trouble.text.lower()
+    assert bob.get(f"/api/repos/{PRIVATE_REPO}").status_code == 200  # the next try works
+    stack.github.oauth.revoke_user_tokens("bob")
+    stack.github.oauth.sign_in_as(None)
+    gone = bob.get(f"/repos/{PRIVATE_REPO}", follow_redirects=False)
+    assert gone.status_code == 303 and gone.headers["location"].startswith("/login?next=")
+    home = bob.get("/")
+    assert home.status_code == 200 and 'id="signed-in-as"' not in home.text

@@ -429,7 +429,8 @@ class FakeGitHub(ConversationFake):
         if (signed_in := self.oauth.handle(method, path, query, raw, headers, base)) is not None:
             with self._lock:
                 self._requests.append(RecordedRequest(method, path, query, None, time.monotonic(), headers))
-            return signed_in
+                injected = self._take_rule(method, path)
+            return signed_in if injected is None else self._inject(injected, headers)
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
