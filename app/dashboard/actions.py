@@ -1,4 +1,4 @@
-"""What writers may do from the dashboard: re-run a review, pause or resume automatic reviews.
+"""What writers may do from the dashboard: re-run a review, pause or resume reviews, forget a learning.
 
 POST only, with the session's CSRF token; the write permission comes from GitHub (the user token's
 view of the repository), checked here on the server whatever the page showed.
@@ -16,6 +16,7 @@ from app.dashboard import pages
 from app.dashboard.auth import message_page
 from app.dashboard.context import Dashboard, DashboardDep, ViewerDep
 from app.dashboard.sessions import Viewer
+from app.deps import ConversationStoreDep
 from app.github.models import RepoRef
 from app.jobs.models import ReviewJob
 
@@ -93,3 +94,23 @@ async def resume(
     request: Request, dash: DashboardDep, viewer: ViewerDep, owner: str, name: str, csrf: CsrfField = ""
 ) -> Response:
     return await _set_paused(request, dash, viewer, f"{owner}/{name}", csrf, False)
+
+
+@router.post("/repos/{owner}/{name}/learnings/{learning_id}/delete")
+async def forget_learning(
+    request: Request,
+    dash: DashboardDep,
+    viewer: ViewerDep,
+    conversation: ConversationStoreDep,
+    owner: str,
+    name: str,
+    learning_id: int,
+    csrf: CsrfField = "",
+) -> Response:
+    seen = await _writer(request, dash, viewer, f"{owner}/{name}", csrf)
+    if isinstance(seen, Response):
+        return seen
+    if conversation is None or not await conversation.delete_learning(seen.name, learning_id):
+        return message_page(dash, 404, "No such learning", "It may have been deleted already.", viewer)
+    log.info("%s deleted learning %s of %s from the dashboard", viewer.login, learning_id, seen.name)
+    return RedirectResponse(f"/repos/{seen.name}#learnings", status_code=303)

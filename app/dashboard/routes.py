@@ -93,6 +93,7 @@ async def repo_page(
     data = await pages.repo(dash, seen, _filters(status, trigger, pr), page)
     if conversation is not None:
         data.tracked = await conversation.outcome_counts(seen.name)
+        data.learnings = await conversation.list_learnings(seen.name)
     return _html(dash, viewer, "repo.html", page=data, **_charts(data))
 
 
@@ -113,6 +114,7 @@ async def repo_json(
     data = await pages.repo(dash, seen, _filters(status, trigger, pr), page)
     if conversation is not None:
         data.tracked = await conversation.outcome_counts(seen.name)
+        data.learnings = await conversation.list_learnings(seen.name)
     return _json(data)
 
 

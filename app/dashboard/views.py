@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_serializer
 
+from app.conversation.learnings import Learning
 from app.conversation.store import OutcomeCounts
 from app.storage.dashboard import ProgressRow, RunFilter
 from app.storage.models import Run
@@ -86,6 +87,7 @@ class Page(BaseModel):
 class RepoPage(BaseModel):
     repo: str
     tracked: OutcomeCounts | None = None  # how posted findings ended, tracked on GitHub
+    learnings: list[Learning] = Field(default_factory=list)  # what writers' feedback taught (issue 13)
     private: bool
     paused: bool
     can_write: bool
