@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 
 from app.errors import ConfigError
@@ -37,15 +38,34 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
 
 
+SCALE_OUT_NEEDS_POSTGRES = (
+    "mini-review worker: scale-out needs PostgreSQL (DATABASE_URL=postgresql://...); "
+    "with SQLite the worker runs inside `mini-review serve`"
+)
+
+
 async def _worker(settings: Settings) -> None:
+    """Run a worker until SIGTERM/SIGINT, then stop claiming and let running reviews finish."""
     from app.wiring import build_wiring
 
     wiring = await build_wiring(settings)
-    wiring.start_worker()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     try:
-        await asyncio.Event().wait()
+        await wiring.start_worker()
+        logging.getLogger(__name__).info("mini-review worker started (%s)", wiring.database_kind)
+        await stop.wait()
+        logging.getLogger(__name__).info(
+            "stopping: running reviews get %.0fs to finish", settings.shutdown_grace_s
+        )
     finally:
         await wiring.close()
+
+
+def _is_sqlite(url: str) -> bool:
+    return url.split(":", 1)[0].split("+", 1)[0] == "sqlite"
 
 
 async def _migrate(settings: Settings) -> None:
@@ -85,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             _serve(settings, args.host, args.port)
         elif args.command == "worker":
+            if _is_sqlite(settings.database_url):
+                print(SCALE_OUT_NEEDS_POSTGRES, file=sys.stderr)
+                return 2
             asyncio.run(_worker(settings.model_copy(update={"worker_mode": "embedded"})))
         else:
             asyncio.run(_migrate(settings))

@@ -7,7 +7,7 @@ the only readers of it, so routes never touch `app.state` and tests can override
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Protocol, TypeVar
 
 from fastapi import Depends, Request
 
@@ -47,7 +47,21 @@ def get_wake_worker(request: Request) -> WakeWorker:
     return wake  # type: ignore[no-any-return]
 
 
+class Readiness(Protocol):
+    async def database_ok(self) -> bool: ...
+
+    def worker_alive(self) -> bool: ...
+
+
+def get_readiness(request: Request) -> Readiness:
+    readiness = getattr(request.app.state, "readiness", None)
+    if readiness is None:
+        raise RuntimeError("app.state.readiness is not wired")
+    return readiness  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 ConversationStoreDep = Annotated[ConversationStore | None, Depends(get_conversation_store)]
 WakeWorkerDep = Annotated[WakeWorker, Depends(get_wake_worker)]
+ReadinessDep = Annotated[Readiness, Depends(get_readiness)]

@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from app.dashboard.setup import dashboard_for, install_dashboard
+from app.deps import ReadinessDep
 from app.settings import Settings, load_settings
 from app.webhooks.routes import router as webhook_router
 from app.wiring import build_wiring
@@ -31,7 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings, wiring.store, wiring.github, wiring.queue.wakeup.set
         )
         if settings.worker_mode == "embedded":
-            wiring.start_worker()
+            await wiring.start_worker()
+        app.state.readiness = wiring
         log.info("mini-review ready (database %s, worker %s)", wiring.database_kind, settings.worker_mode)
         try:
             yield
@@ -44,6 +47,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
+        """Liveness: the process answers (cheap, no I/O)."""
         return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz(readiness: ReadinessDep) -> JSONResponse:
+        """Readiness: the database answers and, with a worker in this process, its loops are alive."""
+        checks = {"database": await readiness.database_ok(), "worker": readiness.worker_alive()}
+        ready = all(checks.values())
+        body = {
+            "status": "ok" if ready else "unavailable",
+            **{k: "ok" if v else "failing" for k, v in checks.items()},
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     return app

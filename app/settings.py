@@ -75,6 +75,7 @@ class Settings(ModelSettings):
     debounce_s: float = Field(default=2.0, ge=0, validation_alias="MINI_DEBOUNCE_SECONDS")
     job_lease_s: float = Field(default=300.0, gt=0, validation_alias="MINI_JOB_LEASE_SECONDS")
     job_max_attempts: int = Field(default=5, ge=1, validation_alias="MINI_JOB_MAX_ATTEMPTS")
+    shutdown_grace_s: float = Field(default=25.0, ge=0, validation_alias="MINI_SHUTDOWN_GRACE_SECONDS")
     github_write_interval_s: float = Field(default=1.0, ge=0, validation_alias="MINI_GITHUB_WRITE_INTERVAL")
     retention_days: float = Field(default=30.0, ge=4, validation_alias="MINI_RETENTION_DAYS")
     answers_per_pr_per_hour: int = Field(default=10, ge=0, validation_alias="MINI_ANSWERS_PER_PR_PER_HOUR")

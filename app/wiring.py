@@ -16,14 +16,16 @@ import openai
 
 from app.diff.render import render_chunk
 from app.github.client import GitHubAppClient
+from app.jobs.engine import ProcrastinateEngine
 from app.jobs.queue import JobQueue
-from app.jobs.worker import Worker
-from app.pipeline.handlers import WorkerDeps, build_handlers
+from app.jobs.worker import JobRunner, Worker
+from app.pipeline.handlers import WorkerDeps, build_give_up, build_handlers
 from app.review.factory import build_model_client, build_openai_client, reviewer_config
 from app.review.reviewer import ModelReviewer
 from app.settings import Settings
 from app.storage.dashboard import DashboardStore
 from app.storage.db import create_engine, migrate
+from app.storage.pacing import SharedWritePacer
 from app.storage.repository import Store
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,7 @@ class Wiring:
     github: GitHubAppClient
     reviewer: ModelReviewer
     openai_client: openai.AsyncOpenAI
-    worker: Worker | None = field(default=None)
+    worker: Worker | ProcrastinateEngine | None = field(default=None)
     _upkeep: asyncio.Task[None] | None = field(default=None)
 
     @property
@@ -56,16 +58,47 @@ class Wiring:
         if jobs or deliveries:
             log.info("pruned %d finished jobs and %d deliveries older than %s", jobs, deliveries, age)
 
-    def start_worker(self) -> None:
-        if self.worker is None:
-            self.worker = Worker(
-                self.queue,
-                build_handlers(self._worker_deps()),
-                concurrency=self.settings.worker_concurrency,
-                lease_s=self.settings.job_lease_s,
+    async def start_worker(self) -> None:
+        """Start this process's worker: procrastinate on PostgreSQL, the embedded loops on SQLite."""
+        if self.worker is not None:
+            return
+        settings = self.settings
+        deps = self._worker_deps()
+        runner = JobRunner(
+            self.queue, build_handlers(deps), give_up=build_give_up(deps), lease_s=settings.job_lease_s
+        )
+        if self.database_kind == "postgresql":
+            engine = ProcrastinateEngine(
+                settings.database_url,
+                self.store.engine,
+                runner,
+                concurrency=settings.worker_concurrency,
+                lease_s=settings.job_lease_s,
+                grace_s=settings.shutdown_grace_s,
             )
-            self.worker.start()
-            self._upkeep = asyncio.create_task(self._prune_periodically())
+            await engine.start()
+            self.worker = engine
+        else:
+            embedded = Worker(runner, concurrency=settings.worker_concurrency)
+            embedded.start()
+            self.worker = embedded
+        self._upkeep = asyncio.create_task(self._prune_periodically())
+
+    def worker_alive(self) -> bool:
+        """Readiness: this process runs no worker, or every one of its loops is alive."""
+        if self.worker is None:
+            return self.settings.worker_mode == "off"
+        upkeep_ok = self._upkeep is not None and not self._upkeep.done()
+        return upkeep_ok and self.worker.alive()
+
+    async def database_ok(self) -> bool:
+        try:
+            async with self.store.engine.connect() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+        except Exception:  # noqa: BLE001 - readiness reports, it does not raise
+            log.warning("readiness: the database did not answer", exc_info=True)
+            return False
+        return True
 
     def _worker_deps(self) -> WorkerDeps:
         model = self.reviewer.client  # conversation's structured calls share the reviewer's client
@@ -88,9 +121,11 @@ class Wiring:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._upkeep
             self._upkeep = None
-        if self.worker is not None:
+        if isinstance(self.worker, Worker):
+            await self.worker.stop(self.settings.shutdown_grace_s)
+        elif self.worker is not None:
             await self.worker.stop()
-            self.worker = None
+        self.worker = None
         await self.openai_client.close()
         await self.store.engine.dispose()
 
@@ -100,11 +135,14 @@ async def build_wiring(settings: Settings) -> Wiring:
     await migrate(engine)
     store = Store(engine)
     queue = JobQueue(engine, lease_s=settings.job_lease_s, max_attempts=settings.job_max_attempts)
+    interval = settings.github_write_interval_s
     github = GitHubAppClient(
         settings.github_app_id,
         settings.private_key_pem(),
         settings.github_api_url,
-        write_interval=settings.github_write_interval_s,
+        write_interval=interval,
+        # The average gap holds across every process sharing the database; 0 turns pacing off.
+        fleet_pacer=SharedWritePacer(engine, interval) if interval > 0 else None,
     )
     openai_client = build_openai_client(settings)
     model = build_model_client(settings, openai_client)

@@ -17,7 +17,7 @@ from app.storage.db import create_engine, migrate
 from tests.factories import payload_named
 
 CORPUS = (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus").resolve()
-POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(scope="session")
@@ -101,4 +101,4 @@ async def postgres_schema() -> AsyncIterator[str]:
 
 def engine_in_schema(schema: str) -> AsyncEngine:
     """An engine whose connections see only `schema` (search_path)."""
-    return create_async_engine(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}})
+    return create_async_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})

@@ -267,6 +267,14 @@ class InstallationAPI:
         response = await self._call(repo, "POST", "/check-runs", json=payload)
         return int(response.json()["id"])
 
+    async def list_check_runs(self, repo: RepoRef, head_sha: str, name: str) -> list[tuple[int, str]]:
+        """(id, status) of the check runs called `name` on a commit (the newest 100)."""
+        response = await self._call(
+            repo, "GET", f"/commits/{_seg(head_sha)}/check-runs", params={"check_name": name, "per_page": 100}
+        )
+        runs = response.json().get("check_runs") or []
+        return [(int(r["id"]), str(r.get("status"))) for r in runs]
+
     async def update_check_run(
         self,
         repo: RepoRef,

@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -117,6 +117,12 @@ class WritePacer:
             self._stamps.append(self._clock())
 
 
+class FleetPacer(Protocol):
+    """Spaces an installation's content-creating calls across every process (see app.storage.pacing)."""
+
+    async def wait(self, installation_id: int) -> None: ...
+
+
 @dataclass
 class _Token:
     value: str
@@ -203,6 +209,7 @@ class GitHubAppClient:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         write_interval: float = 0.1,
+        fleet_pacer: FleetPacer | None = None,
         token_margin: float = 300.0,
         user_agent: str = "mini-review",
     ) -> None:
@@ -213,6 +220,9 @@ class GitHubAppClient:
         self.app_id = app_id
         self.retry = retry or RetryPolicy()
         self.write_interval = write_interval
+        # With a fleet pacer the average gap is kept across processes; this process only keeps the
+        # per-minute and per-hour caps (a burst within GitHub's budget is fine).
+        self.fleet_pacer = fleet_pacer
         cache = MemCacheStrategy()  # never githubkit's process-wide default: clients must not share JWTs
         # githubkit opens an httpx client per call; one prebuilt TLS context saves ~20 ms on each.
         tls = httpx.create_ssl_context()
@@ -277,7 +287,10 @@ class GitHubAppClient:
             idempotent = method != "POST"
         pacer = None
         if method in WRITE_METHODS:
-            pacer = self._pacers.setdefault(installation_id, WritePacer(self.write_interval))
+            gap = 0.0 if self.fleet_pacer is not None else self.write_interval
+            pacer = self._pacers.setdefault(installation_id, WritePacer(gap))
+            if self.fleet_pacer is not None:
+                await self.fleet_pacer.wait(installation_id)
         refreshed = False
         while True:
             token = await self._tokens.get(installation_id)

@@ -163,12 +163,16 @@ class PostedText(_Frozen):
     body: str
     user_login: str
     user_type: str | None = None
+    commit_id: str | None = None  # reviews only: the head it was posted on
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> PostedText:
         user = data.get("user") or {}
         return cls(
-            body=data.get("body") or "", user_login=user.get("login", "ghost"), user_type=user.get("type")
+            body=data.get("body") or "",
+            user_login=user.get("login", "ghost"),
+            user_type=user.get("type"),
+            commit_id=data.get("commit_id"),
         )
 
     @property

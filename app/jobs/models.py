@@ -56,8 +56,13 @@ class ReviewJob(BaseModel):
         stale = [*self.stale_check_run_ids, *newer.stale_check_run_ids]
         if self.check_run_id is not None and self.check_run_id != keep:
             stale.append(self.check_run_id)
+        # An explicit request (a command, a re-run) outranks a later automatic push: a paused or
+        # draft PR must still get the review someone asked for.
+        asked = self.is_explicit() and not newer.is_explicit()
         return newer.model_copy(
             update={
+                "trigger": self.trigger if asked else newer.trigger,
+                "requested_by": self.requested_by if asked else newer.requested_by,
                 "full": self.full or newer.full,
                 "only": only,
                 "check_run_id": keep,
@@ -65,6 +70,10 @@ class ReviewJob(BaseModel):
                 "stale_check_run_ids": sorted(set(stale)),
             }
         )
+
+    def is_explicit(self) -> bool:
+        """Asked for by someone (a command or a re-run), not started by a push or an opened PR."""
+        return not self.trigger.startswith("pull_request.")
 
     def all_check_run_ids(self) -> list[int]:
         ids = list(self.stale_check_run_ids)

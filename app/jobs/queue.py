@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, select, text, update
+from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 
+from app.jobs.drain import ensure_drain, lock_pr
 from app.jobs.models import FINISHED, JobKind, JobStatus, ReviewJob
 from app.storage.db import utcnow, write_transaction
 from app.storage.tables import jobs
@@ -28,51 +30,67 @@ class ClaimedJob:
     pr_key: str
     payload: dict[str, Any]
     attempts: int
+    token: str = ""  # this claim's fencing token: only its holder may renew, complete or fail the job
+    exhausted: bool = False  # reclaimed after its last attempt died: given up, not run again
 
 
 async def enqueue(
     conn: AsyncConnection, *, kind: str, key: str, payload: dict[str, Any], delay_s: float = 0.0
 ) -> int:
-    """Insert a job, or fold a review into the PR's queued review (in the caller's transaction)."""
+    """Insert a job, or fold a review into the PR's queued review (in the caller's transaction).
+
+    On PostgreSQL the same transaction also makes sure a procrastinate job will drain the PR.
+    """
     now = utcnow()
     run_after = now + dt.timedelta(seconds=delay_s)
-    if kind == JobKind.REVIEW:
-        if conn.dialect.name == "postgresql":
-            # Two web processes taking pushes for one PR at once must merge, not queue two reviews.
-            await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
-        row = (
-            await conn.execute(
-                select(jobs.c.id, jobs.c.payload)
-                .where(jobs.c.pr_key == key, jobs.c.kind == JobKind.REVIEW, jobs.c.status == JobStatus.QUEUED)
-                .order_by(jobs.c.id)
-                .limit(1)
+    # Two web processes taking pushes for one PR at once must merge, not queue two reviews, and a
+    # worker claiming the PR must see either the merged job or none of it.
+    await lock_pr(conn, key)
+    job_id = await _merge_into_queued(conn, kind, key, payload, run_after) if kind == JobKind.REVIEW else None
+    if job_id is None:
+        result = await conn.execute(
+            jobs.insert().values(
+                kind=kind,
+                pr_key=key,
+                payload=payload,
+                status=JobStatus.QUEUED,
+                attempts=0,
+                run_after=run_after,
+                created_at=now,
+                updated_at=now,
             )
-        ).first()
-        if row is not None:
-            merged = ReviewJob.model_validate(row.payload).merged_with(ReviewJob.model_validate(payload))
-            await conn.execute(
-                update(jobs)
-                .where(jobs.c.id == row.id)
-                .values(payload=merged.model_dump(mode="json"), run_after=run_after, updated_at=now)
-            )
-            return int(row.id)
-    result = await conn.execute(
-        jobs.insert().values(
-            kind=kind,
-            pr_key=key,
-            payload=payload,
-            status=JobStatus.QUEUED,
-            attempts=0,
-            run_after=run_after,
-            created_at=now,
-            updated_at=now,
         )
+        job_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    if conn.dialect.name == "postgresql":
+        await ensure_drain(conn, key, at=run_after)
+    return job_id
+
+
+async def _merge_into_queued(
+    conn: AsyncConnection, kind: str, key: str, payload: dict[str, Any], run_after: dt.datetime
+) -> int | None:
+    row = (
+        await conn.execute(
+            select(jobs.c.id, jobs.c.payload)
+            .where(jobs.c.pr_key == key, jobs.c.kind == kind, jobs.c.status == JobStatus.QUEUED)
+            .order_by(jobs.c.id)
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    merged = ReviewJob.model_validate(row.payload).merged_with(ReviewJob.model_validate(payload))
+    done = await conn.execute(
+        update(jobs)
+        .where(jobs.c.id == row.id, jobs.c.status == JobStatus.QUEUED)
+        .values(payload=merged.model_dump(mode="json"), run_after=run_after, updated_at=utcnow())
     )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    return int(row.id) if done.rowcount == 1 else None
 
 
 async def cancel_queued(conn: AsyncConnection, key: str) -> list[ReviewJob]:
     """Cancel the PR's queued jobs (in the caller's transaction); return the cancelled reviews."""
+    await lock_pr(conn, key)  # a claim in flight either took the job first or sees it cancelled
     rows = await conn.execute(
         select(jobs.c.kind, jobs.c.payload).where(jobs.c.pr_key == key, jobs.c.status == JobStatus.QUEUED)
     )
@@ -85,8 +103,33 @@ async def cancel_queued(conn: AsyncConnection, key: str) -> list[ReviewJob]:
     return reviews
 
 
+def _claimable(now: dt.datetime, key: str | None = None) -> Select[Any]:
+    running = jobs.alias(JobStatus.RUNNING)
+    busy = exists().where(
+        and_(
+            running.c.pr_key == jobs.c.pr_key,
+            running.c.status == JobStatus.RUNNING,
+            running.c.locked_until > now,
+            running.c.id != jobs.c.id,
+        )
+    )
+    queued_ready = and_(jobs.c.status == JobStatus.QUEUED, jobs.c.run_after <= now)
+    lease_lost = and_(jobs.c.status == JobStatus.RUNNING, jobs.c.locked_until <= now)
+    query = (
+        select(jobs.c.id, jobs.c.kind, jobs.c.pr_key, jobs.c.payload, jobs.c.attempts, jobs.c.status)
+        .where((queued_ready | lease_lost) & ~busy)
+        .order_by(jobs.c.run_after, jobs.c.id)
+        .limit(1)
+    )
+    return query if key is None else query.where(jobs.c.pr_key == key)
+
+
 class JobQueue:
-    """Claim/complete/fail over the jobs table; one instance per process."""
+    """Claim/complete/fail over the jobs table; one instance per process.
+
+    Every claim gets a fresh token stored in `locked_by`; renewing, completing and failing match on
+    it, so a worker whose lease ran out (and whose job was claimed again) can no longer touch it.
+    """
 
     def __init__(self, engine: AsyncEngine, *, lease_s: float = 300.0, max_attempts: int = 5) -> None:
         self._engine = engine
@@ -96,48 +139,57 @@ class JobQueue:
         self._claim_lock = asyncio.Lock()
         self.wakeup = asyncio.Event()
 
-    def _claimable(self, now: dt.datetime) -> Select[Any]:
-        running = jobs.alias("running")
-        busy = exists().where(
-            and_(
-                running.c.pr_key == jobs.c.pr_key,
-                running.c.status == JobStatus.RUNNING,
-                running.c.locked_until > now,
-                running.c.id != jobs.c.id,
-            )
-        )
-        queued_ready = and_(jobs.c.status == JobStatus.QUEUED, jobs.c.run_after <= now)
-        lease_lost = and_(jobs.c.status == JobStatus.RUNNING, jobs.c.locked_until <= now)
-        return (
-            select(jobs.c.id, jobs.c.kind, jobs.c.pr_key, jobs.c.payload, jobs.c.attempts)
-            .where((queued_ready | lease_lost) & ~busy)
-            .order_by(jobs.c.run_after, jobs.c.id)
-            .limit(1)
-        )
-
     async def claim(self, worker_id: str) -> ClaimedJob | None:
+        """Claim the next ready job of any PR (the embedded SQLite queue: one process)."""
         async with self._claim_lock, write_transaction(self._engine) as conn:
-            now = utcnow()
-            if conn.dialect.name == "postgresql":
-                # One claimer at a time across processes keeps "one running job per PR" exact.
-                await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(74201002)")
-            row = (await conn.execute(self._claimable(now))).first()
-            if row is None:
-                return None
-            claimed = await conn.execute(
-                update(jobs)
-                .where(jobs.c.id == row.id, jobs.c.attempts == row.attempts)
-                .values(
-                    status=JobStatus.RUNNING,
-                    attempts=row.attempts + 1,
-                    locked_until=now + self._lease,
-                    locked_by=worker_id,
-                    updated_at=now,
+            row = (await conn.execute(_claimable(utcnow()))).first()
+            return None if row is None else await self._take(conn, row, worker_id)
+
+    async def claim_for(self, key: str, worker_id: str) -> ClaimedJob | None:
+        """Claim the next ready job of one PR (PostgreSQL: the PR's drain job holds its lock)."""
+        async with write_transaction(self._engine) as conn:
+            await lock_pr(conn, key)
+            row = (await conn.execute(_claimable(utcnow(), key))).first()
+            return None if row is None else await self._take(conn, row, worker_id)
+
+    async def _take(self, conn: AsyncConnection, row: Any, worker_id: str) -> ClaimedJob | None:
+        now = utcnow()
+        token = f"{worker_id}:{secrets.token_hex(6)}"
+        # A job reclaimed from an expired lease after its last attempt keeps killing its worker.
+        exhausted = row.status == JobStatus.RUNNING and row.attempts >= self.max_attempts
+        values: dict[str, Any] = {"locked_by": token, "updated_at": now}
+        if exhausted:
+            values.update(
+                status=JobStatus.FAILED, locked_until=None, last_error="gave up: every attempt died"
+            )
+        else:
+            values.update(status=JobStatus.RUNNING, attempts=row.attempts + 1, locked_until=now + self._lease)
+        claimed = await conn.execute(
+            update(jobs).where(jobs.c.id == row.id, jobs.c.attempts == row.attempts).values(**values)
+        )
+        if claimed.rowcount != 1:  # another claimer won the race; try again on the next poll
+            return None
+        attempts = row.attempts if exhausted else row.attempts + 1
+        return ClaimedJob(row.id, row.kind, row.pr_key, dict(row.payload), attempts, token, exhausted)
+
+    async def next_due(self, key: str) -> dt.datetime | None:
+        """When the PR's remaining work can next be claimed (queued, or held by another lease)."""
+        async with self._engine.connect() as conn:
+            queued = await conn.execute(
+                select(func.min(jobs.c.run_after)).where(
+                    jobs.c.pr_key == key, jobs.c.status == JobStatus.QUEUED
                 )
             )
-            if claimed.rowcount != 1:  # another claimer won the race; try again on the next poll
-                return None
-            return ClaimedJob(row.id, row.kind, row.pr_key, dict(row.payload), row.attempts + 1)
+            held = await conn.execute(
+                select(func.max(jobs.c.locked_until)).where(
+                    jobs.c.pr_key == key, jobs.c.status == JobStatus.RUNNING
+                )
+            )
+            due: dt.datetime | None = queued.scalar_one_or_none()
+            lease: dt.datetime | None = held.scalar_one_or_none()
+        if due is None:
+            return None
+        return max(due, lease) if lease is not None else due
 
     async def _queued_review_row(self, conn: AsyncConnection, key: str) -> Any:
         query = (
@@ -158,6 +210,7 @@ class JobQueue:
     async def attach_check_run(self, key: str, head_sha: str, check_run_id: int, run_id: str) -> bool:
         """Give the PR's queued review its check run; False when no queued review wants that head."""
         async with write_transaction(self._engine) as conn:
+            await lock_pr(conn, key)
             row = await self._queued_review_row(conn, key)
             if row is None:
                 return False
@@ -177,24 +230,32 @@ class JobQueue:
             )
             return True
 
-    async def heartbeat(self, job_id: int, worker_id: str) -> None:
+    async def save_payload(self, job: ClaimedJob, payload: dict[str, Any]) -> bool:
+        """Keep what an attempt decided (e.g. its check run) for the next attempt; fenced."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job.id, jobs.c.locked_by == job.token, jobs.c.status == JobStatus.RUNNING)
+                .values(payload=payload, updated_at=utcnow())
+            )
+            return int(result.rowcount) == 1
+
+    async def heartbeat(self, job: ClaimedJob) -> bool:
+        """Renew the lease; False when this claim no longer holds the job."""
         async with self._engine.begin() as conn:
             now = utcnow()
-            await conn.execute(
+            result = await conn.execute(
                 update(jobs)
-                .where(jobs.c.id == job_id, jobs.c.locked_by == worker_id, jobs.c.status == JobStatus.RUNNING)
+                .where(jobs.c.id == job.id, jobs.c.locked_by == job.token, jobs.c.status == JobStatus.RUNNING)
                 .values(locked_until=now + self._lease, updated_at=now)
             )
+            return int(result.rowcount) == 1
 
-    async def complete(self, job_id: int, *, status: JobStatus = JobStatus.DONE) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                update(jobs)
-                .where(jobs.c.id == job_id)
-                .values(status=status, locked_until=None, updated_at=utcnow())
-            )
+    async def complete(self, job: ClaimedJob, *, status: JobStatus = JobStatus.DONE) -> bool:
+        """Mark the job finished; False (and no change) when this claim lost the job."""
+        return await self._finish(job, status=status, locked_until=None, updated_at=utcnow())
 
-    async def fail(self, job_id: int, error: str, *, retry_in_s: float | None) -> None:
+    async def fail(self, job: ClaimedJob, error: str, *, retry_in_s: float | None) -> bool:
         """Record a failure; requeue after `retry_in_s` or give up (status failed) when None."""
         now = utcnow()
         values: dict[str, Any] = {"last_error": error[:2000], "locked_until": None, "updated_at": now}
@@ -202,23 +263,31 @@ class JobQueue:
             values["status"] = JobStatus.FAILED
         else:
             values.update(status=JobStatus.QUEUED, run_after=now + dt.timedelta(seconds=retry_in_s))
+        return await self._finish(job, **values)
+
+    async def _finish(self, job: ClaimedJob, **values: Any) -> bool:
         async with self._engine.begin() as conn:
-            await conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
+            await lock_pr(conn, job.pr_key)
+            result = await conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job.id, jobs.c.locked_by == job.token, jobs.c.status == JobStatus.RUNNING)
+                .values(**values)
+            )
+            requeued = result.rowcount == 1 and values.get("status") == JobStatus.QUEUED
+            if requeued and conn.dialect.name == "postgresql":
+                await ensure_drain(conn, job.pr_key, at=values["run_after"])
+            return int(result.rowcount) == 1
 
     async def prune(self, older_than: dt.timedelta) -> int:
         """Delete finished jobs (done, failed, cancelled) last touched before `older_than` ago."""
         cutoff = utcnow() - older_than
         async with self._engine.begin() as conn:
             result = await conn.execute(
-                delete(jobs).where(
-                    jobs.c.status.in_(FINISHED), jobs.c.updated_at < cutoff
-                )
+                delete(jobs).where(jobs.c.status.in_(FINISHED), jobs.c.updated_at < cutoff)
             )
             return int(result.rowcount)
 
     async def counts(self) -> dict[str, int]:
-        from sqlalchemy import func
-
         async with self._engine.connect() as conn:
             rows = await conn.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status))
             return {str(status): int(n) for status, n in rows}

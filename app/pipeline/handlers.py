@@ -10,11 +10,12 @@ from app.conversation.service import answer_thread_reply
 from app.conversation.store import ConversationStore
 from app.jobs.models import CheckJob, CloseChecksJob, CommandJob, JobKind, ReviewJob, ThreadReplyJob, pr_key
 from app.jobs.queue import ClaimedJob, JobQueue, enqueue
-from app.jobs.worker import Handler
-from app.pipeline.checks import SUPERSEDED, close_check_runs, create_queued_check
+from app.jobs.worker import GiveUp, Handler
+from app.pipeline.checks import SUPERSEDED, close_check_runs
 from app.pipeline.commands import handle_command
 from app.pipeline.ports import InstallationClients, ReviewerPort
 from app.pipeline.progress import DashboardPort
+from app.pipeline.recovery import close_orphans, close_posted, open_check_run, posted_on_head
 from app.pipeline.run import ReviewRun, new_run_id
 from app.settings import Settings
 from app.storage.db import write_transaction
@@ -64,9 +65,30 @@ class JobHandlers:
     async def review(self, claimed: ClaimedJob) -> None:
         job = ReviewJob.model_validate(claimed.payload)
         deps = self.deps
+        api = await deps.github.for_installation(job.repo.installation_id)
+        if claimed.attempts > 1:
+            # An earlier attempt died: close its run record; its GitHub writes are reused below.
+            await deps.store.close_open_runs(job.repo.full_name, job.number, "the worker stopped")
+        if not job.is_explicit():
+            # GitHub's head can be ahead of the queue (an earlier review, or a dead attempt, may
+            # have covered it): an automatic review never posts, or pays for, a head twice.
+            head = (await api.get_pull(job.repo, job.number)).head_sha
+            own = await deps.github.bot_login()
+            if await posted_on_head(api, job.repo, job.number, head, bot_login=own):
+                await close_posted(api, job)
+                return
+        if job.check_run_id is None:
+            # Created (or adopted) and saved before the review starts, so every retry reuses it.
+            run_id = job.run_id or new_run_id()
+            url = deps.settings.run_url(run_id)
+            check_run_id = await open_check_run(
+                api, job.repo, number=job.number, head_sha=job.head_sha, run_url=url
+            )
+            job = job.model_copy(update={"check_run_id": check_run_id, "run_id": run_id})
+            await deps.queue.save_payload(claimed, job.model_dump(mode="json"))
         await ReviewRun(
             job,
-            api=await deps.github.for_installation(job.repo.installation_id),
+            api=api,
             store=deps.store,
             reviewer=deps.reviewer,
             settings=deps.settings,
@@ -110,13 +132,21 @@ class JobHandlers:
         job = CheckJob.model_validate(claimed.payload)
         deps = self.deps
         pending = await deps.queue.queued_review(claimed.pr_key)
-        if pending is None or pending.head_sha != job.head_sha:
-            return  # that head's review already started, or a newer push replaced it
+        wanted = pending is not None and pending.head_sha == job.head_sha
+        if not wanted or (pending is not None and pending.check_run_id is not None):
+            # Nothing to create: that head's review started, a newer push replaced it, or an earlier
+            # attempt attached one. An earlier attempt that died may have left one open, though.
+            if claimed.attempts > 1:
+                api = await deps.github.for_installation(job.repo.installation_id)
+                keep = pending.all_check_run_ids() if pending is not None else []
+                await close_orphans(api, job.repo, job.head_sha, keep=keep)
+            return
         api = await deps.github.for_installation(job.repo.installation_id)
         # The run id is chosen now so the queued check run already links to the page of its run.
         run_id = new_run_id()
-        check_run_id = await create_queued_check(
-            api, job.repo, number=job.number, head_sha=job.head_sha, run_url=deps.settings.run_url(run_id)
+        url = deps.settings.run_url(run_id)
+        check_run_id = await open_check_run(
+            api, job.repo, number=job.number, head_sha=job.head_sha, run_url=url
         )
         if not await deps.queue.attach_check_run(claimed.pr_key, job.head_sha, check_run_id, run_id):
             await close_check_runs(api, job.repo, [check_run_id], title="Superseded", summary=SUPERSEDED)
@@ -135,3 +165,19 @@ class JobHandlers:
 
 def build_handlers(deps: WorkerDeps) -> dict[str, Handler]:
     return JobHandlers(deps).table()
+
+
+def build_give_up(deps: WorkerDeps) -> dict[str, GiveUp]:
+    """What to close when a job is given up for good: nothing may stay queued or in progress."""
+
+    async def review(claimed: ClaimedJob, reason: str) -> None:
+        job = ReviewJob.model_validate(claimed.payload)
+        await deps.store.close_open_runs(job.repo.full_name, job.number, reason)
+        ids = job.all_check_run_ids()
+        if ids:
+            api = await deps.github.for_installation(job.repo.installation_id)
+            await close_check_runs(
+                api, job.repo, ids, title="Review failed", summary=reason[:2000], conclusion="failure"
+            )
+
+    return {JobKind.REVIEW: review}

@@ -67,6 +67,8 @@ class GitHubPort(Protocol):
         started_at: datetime | None = None,
     ) -> int: ...
 
+    async def list_check_runs(self, repo: RepoRef, head_sha: str, name: str) -> list[tuple[int, str]]: ...
+
     async def update_check_run(
         self,
         repo: RepoRef,

@@ -386,10 +386,13 @@ def summary_body(s: ReviewSummary) -> str:
     return "\n\n".join(parts)
 
 
+REVIEW_FAILED_TITLE = "**mini-review could not review this pull request.**"
+
+
 def review_failed(reason: str, run_url: str) -> str:
     """Return the body posted when no part of the PR could be reviewed."""
     parts = [
-        "**mini-review could not review this pull request.**",
+        REVIEW_FAILED_TITLE,
         neutralise_line(reason, 1_000),
         _link("Full run", run_url),
     ]

@@ -13,12 +13,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from app.storage.migrations.runner import upgrade_to_head
 
+POSTGRES_DRIVERS = (
+    "postgresql",
+    "postgres",
+    "postgresql+psycopg",
+    "postgresql+asyncpg",
+    "postgresql+psycopg2",
+)
+
 
 def normalise_url(url: str) -> str:
-    """Pick the async driver for plain URLs (`postgresql://` → asyncpg, `sqlite://` → aiosqlite)."""
+    """Pick the async driver (`postgres(ql)://…` → psycopg 3, `sqlite://` → aiosqlite).
+
+    PostgreSQL always runs on psycopg 3, procrastinate's driver, so a delivery, its review request
+    and the procrastinate job can be written on one connection in one transaction.
+    """
     parsed = make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+asyncpg")
+    if parsed.drivername in POSTGRES_DRIVERS:
+        parsed = parsed.set(drivername="postgresql+psycopg")
     elif parsed.drivername == "sqlite":
         parsed = parsed.set(drivername="sqlite+aiosqlite")
     return parsed.render_as_string(hide_password=False)

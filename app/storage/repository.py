@@ -83,6 +83,16 @@ class Store:
         async with self.engine.begin() as conn:
             await conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
 
+    async def close_open_runs(self, repo: str, pr_number: int, error: str, *, status: str = "failed") -> int:
+        """Finish the PR's runs still marked running: their worker died (only one job per PR runs)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(runs)
+                .where(runs.c.repo == repo, runs.c.pr_number == pr_number, runs.c.status == "running")
+                .values(status=status, error=error[:2000], finished_at=utcnow())
+            )
+            return int(result.rowcount)
+
     async def get_run(self, run_id: str) -> Run | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(runs).where(runs.c.id == run_id))).mappings().first()

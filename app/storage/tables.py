@@ -139,6 +139,15 @@ pull_states = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
 )
 
+# GitHub write pacing shared by every process: per installation, when the next content-creating call
+# is due on average (the "theoretical arrival time" of a GCRA limiter).
+github_write_pace = Table(
+    "github_write_pace",
+    metadata,
+    Column("installation_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("tat", UTCDateTime(), nullable=False),
+)
+
 installations = Table(
     "installations",
     metadata,

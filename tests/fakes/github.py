@@ -242,6 +242,7 @@ class FakeGitHub(ConversationFake):
             ("GET", re.compile(_REPO + r"/compare/(?P<base>.+?)\.\.\.(?P<head>.+)"), self._compare, True),
             ("POST", re.compile(_REPO + r"/check-runs"), self._create_check_run, True),
             ("GET", re.compile(_REPO + r"/check-runs/(?P<id>\d+)"), self._get_check_run, True),
+            ("GET", re.compile(_REPO + r"/commits/(?P<ref>[^/]+)/check-runs"), self._list_check_runs, True),
             ("PATCH", re.compile(_REPO + r"/check-runs/(?P<id>\d+)"), self._update_check_run, True),
             ("GET", re.compile(_REPO + r"/issues/(?P<n>\d+)/comments"), self._list_issue_comments, True),
             ("POST", re.compile(_REPO + r"/issues/(?P<n>\d+)/comments"), self._create_issue_comment, True),
@@ -317,6 +318,11 @@ class FakeGitHub(ConversationFake):
             repo = self._repo_or_raise(owner, name)
             pull = repo.pulls[number]
             pull.heads.append((new_head_sha, [self._file_entry(repo, new_head_sha, f) for f in files]))
+
+    def close_pull(self, owner: str, name: str, number: int) -> None:
+        """Close the pull request (as its author clicking "Close")."""
+        with self._lock:
+            self._repo_or_raise(owner, name).pulls[number].state = "closed"
 
     def set_file(self, owner: str, name: str, ref: str, path: str, content: bytes | str) -> None:
         """Store a file's content at a ref (branch name or sha) for the contents API."""
@@ -935,6 +941,19 @@ class FakeGitHub(ConversationFake):
         if history is None:
             raise _not_found()
         return 200, self._check_run_json(history[-1]), {}
+
+    def _list_check_runs(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        # https://docs.github.com/rest/checks/runs#list-check-runs-for-a-git-reference
+        assert ctx.repo is not None
+        name, status = ctx.query.get("check_name"), ctx.query.get("status")
+        found = [
+            self._check_run_json(history[-1])
+            for history in ctx.repo.check_runs.values()
+            if history[-1].get("head_sha") == ctx.params["ref"]
+            and (name is None or history[-1].get("name") == name)
+            and (status is None or history[-1].get("status") == status)
+        ]
+        return 200, {"total_count": len(found), "check_runs": found[:100]}, {}
 
     def _update_check_run(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         assert ctx.repo is not None

@@ -7,6 +7,14 @@ from sqlalchemy.engine import Connection
 
 from app.storage.tables import metadata
 
+# The job engine's objects (PostgreSQL) come from revision 0005, not from our models.
+ENGINE_PREFIX = "procrastinate_"
+
+
+def ours(name: str | None, type_: str, parent_names: object) -> bool:  # noqa: ARG001 - Alembic's hook
+    """Autogenerate compares only our own tables (procrastinate's are applied as its SQL)."""
+    return not (type_ == "table" and (name or "").startswith(ENGINE_PREFIX))
+
 
 def run_on_given_connection() -> None:
     connection = context.config.attributes.get("connection")
@@ -18,6 +26,7 @@ def run_on_given_connection() -> None:
         # SQLite alters tables by copying them; autogenerate drafts batch operations for both backends.
         render_as_batch=True,
         compare_type=True,
+        include_name=ours,
     )
     with context.begin_transaction():
         context.run_migrations()

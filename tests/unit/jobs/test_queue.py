@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.github.models import RepoRef
 from app.jobs.models import ReviewJob, pr_key
 from app.jobs.queue import JobQueue, cancel_queued, enqueue
+from app.storage.db import write_transaction
 
 REPO = RepoRef(owner="o", name="r", installation_id=1)
 
@@ -20,7 +21,7 @@ def review(head: str, number: int = 1, **kw: object) -> dict[str, object]:
 
 
 async def put(engine: AsyncEngine, payload: dict[str, object], kind: str = "review", number: int = 1) -> int:
-    async with engine.begin() as conn:
+    async with write_transaction(engine) as conn:
         return await enqueue(conn, kind=kind, key=pr_key(REPO, number), payload=payload)
 
 
@@ -52,7 +53,7 @@ async def test_one_running_job_per_pr(engine: AsyncEngine) -> None:
     other = await queue.claim("w2")
     assert other is not None and other.pr_key == "o/r#2"
     assert await queue.claim("w2") is None
-    await queue.complete(first.id)
+    await queue.complete(first)
     second = await queue.claim("w2")
     assert second is not None and second.payload["head_sha"] == "b2"
 
@@ -76,10 +77,10 @@ async def test_fail_requeues_then_gives_up(engine: AsyncEngine) -> None:
     await put(engine, review("a1"))
     job = await queue.claim("w")
     assert job is not None
-    await queue.fail(job.id, "boom", retry_in_s=0)
+    await queue.fail(job, "boom", retry_in_s=0)
     again = await queue.claim("w")
     assert again is not None and again.id == job.id
-    await queue.fail(again.id, "boom", retry_in_s=None)
+    await queue.fail(again, "boom", retry_in_s=None)
     assert await queue.claim("w") is None
     assert (await queue.counts()).get("failed") == 1
 
@@ -102,7 +103,7 @@ async def test_concurrent_claims_never_double_claim(engine: AsyncEngine) -> None
         got: list[int] = []
         while (job := await q.claim(name)) is not None:
             got.append(job.id)
-            await q.complete(job.id)
+            await q.complete(job)
         return got
 
     results = await asyncio.gather(*(drain(q, f"w{i}") for i, q in enumerate(queues)))
@@ -151,9 +152,19 @@ async def test_prune_drops_only_old_finished_jobs(engine: AsyncEngine) -> None:
     await put(engine, review("x", number=2), number=2)
     done = await queue.claim("w")
     assert done is not None
-    await queue.complete(done.id)
+    await queue.complete(done)
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
     async with engine.begin() as conn:  # every job was last touched 40 days ago
         await conn.execute(update(jobs).values(updated_at=long_ago))
     assert await queue.prune(dt.timedelta(days=30)) == 1  # the queued one stays, however old
     assert (await queue.counts()) == {"queued": 1}
+
+
+async def test_an_explicit_request_keeps_its_trigger_when_a_push_folds_in(engine: AsyncEngine) -> None:
+    asked = ReviewJob(repo=REPO, number=1, head_sha="a1", trigger="command:review", requested_by="mona")
+    await put(engine, asked.model_dump(mode="json"))
+    await put(engine, review("b2"))  # a later push: automatic
+    job = await JobQueue(engine).claim("w")
+    assert job is not None
+    merged = ReviewJob.model_validate(job.payload)
+    assert merged.head_sha == "b2" and merged.trigger == "command:review" and merged.requested_by == "mona"

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.jobs.models import ReviewJob
 from app.jobs.queue import JobQueue
 from app.storage.db import create_engine, migrate
+from app.storage.migrations.env import ENGINE_PREFIX, ours
 from app.storage.migrations.runner import UnknownSchemaError, alembic_config, head_revision
 from app.storage.models import RunStatus
 from app.storage.repository import Store
@@ -34,14 +35,17 @@ VERSIONS = Path(__file__).resolve().parents[3] / "app" / "storage" / "migrations
 
 def schema_diff(conn: Connection) -> list[Any]:
     """What autogenerate would change to make the database match the models (empty = identical)."""
-    context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+    opts = {"compare_type": True, "compare_server_default": True, "include_name": ours}
+    context = MigrationContext.configure(conn, opts=opts)
     return list(compare_metadata(context, metadata))
 
 
 async def diff_and_tables(engine: AsyncEngine) -> tuple[list[Any], set[str]]:
     async with engine.connect() as conn:
         diff = await conn.run_sync(schema_diff)
-        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+        names = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    # PostgreSQL also holds the job engine's tables (revision 0005); they are procrastinate's schema.
+    tables = {t for t in names if not t.startswith(ENGINE_PREFIX)}
     return diff, tables
 
 
@@ -126,6 +130,7 @@ async def load_release_v1_postgresql(engine: AsyncEngine, schema: str) -> None:
     async with engine.connect() as conn:
         raw = await conn.get_raw_connection()
         await raw.driver_connection.execute(dump)  # type: ignore[union-attr]
+        await raw.driver_connection.commit()  # type: ignore[union-attr]  # psycopg opened a transaction
 
 
 async def test_release_v1_postgresql_schema_upgrades_in_place() -> None:

@@ -1,0 +1,66 @@
+"""Make a retried job safe: never post a head's review twice, never leave a check run open behind.
+
+A worker can die (kill -9, a lost database) between a GitHub write and our record of it. The next
+attempt therefore looks at GitHub before acting: a review already posted on the head is not posted
+(nor paid for) again, and a check run the dead attempt created is adopted instead of duplicated.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from app.github.models import RepoRef
+from app.jobs.models import ReviewJob
+from app.pipeline.checks import SUPERSEDED, close_check_runs, create_queued_check
+from app.pipeline.ports import GitHubPort
+from app.product import CHECK_RUN_NAME
+from app.publish.markdown import REVIEW_FAILED_TITLE
+
+log = logging.getLogger(__name__)
+ALREADY_REVIEWED = (
+    "This commit was already reviewed (by an earlier run or attempt); it is not reviewed twice."
+)
+
+
+async def posted_on_head(
+    api: GitHubPort, repo: RepoRef, number: int, head_sha: str, *, bot_login: str
+) -> bool:
+    """Whether one of our reviews already sits on this head (one that failed everywhere does not count)."""
+    texts = await api.list_review_texts(repo, number)
+    return any(
+        # Only this App's own reviews count: another account must not be able to suppress one.
+        t.user_login.lower() == bot_login.lower()
+        and t.commit_id == head_sha
+        and not t.body.startswith(REVIEW_FAILED_TITLE)
+        for t in texts
+    )
+
+
+async def open_check_run(api: GitHubPort, repo: RepoRef, *, number: int, head_sha: str, run_url: str) -> int:
+    """A queued check run for the head: one left open by a dead attempt, or a new one."""
+    found = await api.list_check_runs(repo, head_sha, CHECK_RUN_NAME)
+    orphans = sorted(cid for cid, status in found if status == "queued")
+    if orphans:
+        log.info("adopting queued check run %s left by an earlier attempt", orphans[0])
+        return orphans[0]
+    return await create_queued_check(api, repo, number=number, head_sha=head_sha, run_url=run_url)
+
+
+async def close_orphans(api: GitHubPort, repo: RepoRef, head_sha: str, *, keep: list[int]) -> None:
+    """Complete queued check runs on a head that no queued review holds (their creator died)."""
+    found = await api.list_check_runs(repo, head_sha, CHECK_RUN_NAME)
+    orphans = [cid for cid, status in found if status == "queued" and cid not in keep]
+    if orphans:
+        await close_check_runs(api, repo, orphans, title="Superseded", summary=SUPERSEDED)
+
+
+async def close_posted(api: GitHubPort, job: ReviewJob) -> None:
+    """The head was reviewed already: complete the job's check runs instead of reviewing again."""
+    await close_check_runs(
+        api,
+        job.repo,
+        job.all_check_run_ids(),
+        title="Reviewed",
+        summary=ALREADY_REVIEWED,
+        conclusion="neutral",
+    )
