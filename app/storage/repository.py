@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.storage.db import utcnow, write_transaction
 from app.storage.models import Delivery, InstallationChange, PullState, Run, RunStatus, RunUpdate
-from app.storage.tables import deliveries, installations, posted_findings, pull_states, runs
+from app.storage.tables import (
+    conversation_calls,
+    deliveries,
+    installations,
+    posted_findings,
+    pull_states,
+    runs,
+)
 
 
 async def insert_delivery(conn: AsyncConnection, delivery: Delivery) -> None:
@@ -100,12 +107,21 @@ class Store:
 
     # -- per-PR memory ---------------------------------------------------------------------------
     async def spent_since(self, owner: str, since: dt.datetime) -> float:
-        """USD spent by the runs of `owner`'s repositories (one installation) started since `since`."""
-        query = select(func.coalesce(func.sum(runs.c.cost_usd), 0.0)).where(
-            runs.c.repo.startswith(f"{owner}/", autoescape=True), runs.c.started_at >= since
+        """USD spent by `owner`'s repositories (one installation) since `since`: runs and answers.
+
+        Thread answers, `/mini ask` and fix checks (`conversation_calls`) share the day's budget.
+        """
+        prefix = f"{owner}/"
+        reviews = select(func.coalesce(func.sum(runs.c.cost_usd), 0.0)).where(
+            runs.c.repo.startswith(prefix, autoescape=True), runs.c.started_at >= since
+        )
+        answers = select(func.coalesce(func.sum(conversation_calls.c.cost_usd), 0.0)).where(
+            conversation_calls.c.repo.startswith(prefix, autoescape=True),
+            conversation_calls.c.created_at >= since,
         )
         async with self.engine.connect() as conn:
-            return float((await conn.execute(query)).scalar_one())
+            spent = float((await conn.execute(reviews)).scalar_one())
+            return spent + float((await conn.execute(answers)).scalar_one())
 
     async def posted_fingerprints(self, repo: str, pr_number: int) -> set[str]:
         async with self.engine.connect() as conn:

@@ -120,3 +120,23 @@ async def test_the_days_spend_of_an_account_adds_its_reviews_and_its_answers(eng
     since = now - dt.timedelta(minutes=1)
     assert await store.account_spend_since("o", since) == 0.875
     assert await store.account_spend_since("o", now + dt.timedelta(minutes=1)) == 0.0
+
+
+async def test_the_review_budget_counts_answers_too(engine: AsyncEngine) -> None:
+    from app.storage.repository import Store
+
+    store = ConversationStore(engine)
+    assert await store.claim_call(
+        repo="o/r", pr_number=1, installation_id=1, kind=CallKind.THREAD, source_id="5"
+    )
+    await store.finish_call(
+        repo="o/r",
+        kind=CallKind.THREAD,
+        source_id="5",
+        status="answered",
+        usage=Usage(calls=1),
+        cost_usd=0.25,
+    )
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    assert await Store(engine).spent_since("o", since) == 0.25
+    assert await Store(engine).spent_since("x", since) == 0.0
