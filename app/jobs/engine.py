@@ -71,9 +71,9 @@ class ProcrastinateEngine:
         self._queue = runner.queue
         self._concurrency = concurrency
         self._grace = grace_s
-        # procrastinate only decides who drains; our own lease fences the work, so recover drains a
-        # bit faster than leases run out.
-        self._stalled_s = max(1.0, min(30.0, lease_s))
+        # procrastinate only decides who drains; our own lease fences the work. A worker pruned as
+        # stalled never registers again, so keep procrastinate's own generous default (30 s).
+        self._stalled_s = max(30.0, min(lease_s, 60.0))
         self._reap_every = reap_every_s
         self.name = f"pg-{secrets.token_hex(4)}"
         connector = PsycopgConnector(
