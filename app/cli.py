@@ -1,4 +1,4 @@
-"""The `mini-review` command: serve (web + embedded worker), worker (scale-out), migrate, review."""
+"""The `mini-review` command: serve (web + embedded worker), worker (scale-out), migrate, review, setup."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 
 from app.errors import ConfigError
 from app.local.command import add_review_parser, review_command
+from app.observability.logs import configure_logging
 from app.settings import Settings, load_settings
 
 
@@ -26,8 +27,14 @@ def preflight(settings: Settings) -> None:
         raise ConfigError(f"configuration error: {name} is not a valid unencrypted PEM private key") from None
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+# A missing one of these means no App is registered yet: `mini-review setup` does it.
+APP_VARIABLES = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET")
+
+
+def _with_setup_hint(message: str) -> str:
+    if any(name in message for name in APP_VARIABLES):
+        return f"{message}; run `mini-review setup` to register the GitHub App"
+    return message
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
@@ -35,7 +42,22 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 
     from app.main import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    # log_config=None: uvicorn's own loggers go through ours (one format, JSON included).
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level=settings.log_level.lower(), log_config=None
+    )
+
+
+def _serve_worker_metrics(port: int) -> None:
+    """A worker serves no HTTP of its own: its per-process series are scraped on this port."""
+    from prometheus_client import start_http_server
+
+    try:
+        start_http_server(port)
+    except OSError as exc:
+        raise ConfigError(
+            f"configuration error: MINI_METRICS_PORT {port} cannot be used ({exc.strerror})"
+        ) from None
 
 
 SCALE_OUT_NEEDS_POSTGRES = (
@@ -53,6 +75,8 @@ async def _worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if settings.metrics_port is not None:
+        _serve_worker_metrics(settings.metrics_port)
     try:
         await wiring.start_worker()
         logging.getLogger(__name__).info("mini-review worker started (%s)", wiring.database_kind)
@@ -91,16 +115,21 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker", help="run a worker only (scale-out, e.g. on PostgreSQL)")
     sub.add_parser("migrate", help="create or upgrade the database schema and exit")
     add_review_parser(sub)
+    from app.setup.command import add_arguments, run_setup
+
+    add_arguments(sub.add_parser("setup", help="register the GitHub App (manifest flow) and write .env"))
     args = parser.parse_args(argv)
     if args.command == "review":
         return review_command(args)  # needs only the model's settings, not the App's
+    if args.command == "setup":
+        return run_setup(args)
     try:
         settings = load_settings()
         preflight(settings)
     except ConfigError as exc:
-        print(f"mini-review: {exc}", file=sys.stderr)
+        print(f"mini-review: {_with_setup_hint(str(exc))}", file=sys.stderr)
         return 2
-    _configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         if args.command == "serve":
             _serve(settings, args.host, args.port)

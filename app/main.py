@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 
 from app.dashboard.setup import dashboard_for, install_dashboard
 from app.deps import ReadinessDep
+from app.health.http import WebhookObserver
+from app.health.http import router as metrics_router
 from app.settings import Settings, load_settings
 from app.webhooks.routes import router as webhook_router
 from app.wiring import build_wiring
@@ -44,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="mini-review", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(webhook_router)
     install_dashboard(app)
+    app.include_router(metrics_router)
+    app.add_middleware(WebhookObserver)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -80,6 +80,9 @@ class Settings(ModelSettings):
     retention_days: float = Field(default=30.0, ge=4, validation_alias="MINI_RETENTION_DAYS")
     answers_per_pr_per_hour: int = Field(default=10, ge=0, validation_alias="MINI_ANSWERS_PER_PR_PER_HOUR")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field(default="text", validation_alias="LOG_FORMAT")
+    # Worker processes serve no HTTP: with this set, `mini-review worker` serves /metrics on it.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias="MINI_METRICS_PORT")
 
     # Dashboard sign-in (the GitHub App's OAuth credentials); without a client id only public repos show.
     github_client_id: str | None = Field(default=None, validation_alias="GITHUB_CLIENT_ID")

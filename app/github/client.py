@@ -37,6 +37,7 @@ from githubkit.exception import RequestError, RequestFailed, RequestTimeout
 
 from app.errors import ConfigError, GitHubPermanentError, GitHubRetryableError
 from app.github.api import InstallationAPI
+from app.observability.metrics import record_github_call
 
 logger = logging.getLogger(__name__)
 
@@ -351,9 +352,11 @@ class GitHubAppClient:
             transport_error: tuple[str, bool] | None = None  # (problem, safe to resend)
             try:
                 reply = await gh.arequest(method, path, params=params, json=json, headers=headers)
+                record_github_call(method, reply.raw_response.status_code, reply.raw_response.headers)
                 return reply.raw_response
             except RequestFailed as exc:
                 response = exc.response.raw_response
+                record_github_call(method, response.status_code, response.headers)
             except RequestTimeout as exc:
                 # Nothing reached GitHub when the connection itself timed out.
                 transport_error = ("timed out", isinstance(exc.exc, httpx.ConnectTimeout))
@@ -362,6 +365,7 @@ class GitHubAppClient:
             # Errors are raised here, outside the except blocks, so no githubkit exception (which holds
             # the request and its Authorization header) rides along as __context__.
             if transport_error is not None:
+                record_github_call(method, "error")
                 failures += 1
                 problem = redact_secrets(f"GitHub {method} {path} failed: {transport_error[0]}")
                 wait = self._backoff_or_raise(problem, failures, idempotent or transport_error[1])

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from app.diff.model import FileDiff, Side
 from app.errors import ReviewRejectedError
 from app.github.models import RepoRef
+from app.observability.metrics import record_review_fallback
 from app.pipeline.ports import GitHubPort
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ async def post_review(
     except ReviewRejectedError as exc:
         if not comments:
             raise
+        record_review_fallback()
         log.warning(
             "review on %s#%s rejected (%s): looking for the offending comments", repo.full_name, number, exc
         )

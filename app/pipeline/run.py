@@ -18,6 +18,8 @@ from app.conversation.store import ConversationStore
 from app.errors import MiniReviewError, RetryableError
 from app.github.models import CheckRunConclusion, PullRequestInfo
 from app.jobs.models import ReviewJob
+from app.observability.logs import bind_log_context, log_context
+from app.observability.metrics import record_comments, record_run
 from app.pipeline import budget, publish
 from app.pipeline.budget import DailyBudget, budget_marker, daily_limit, over_budget_reason
 from app.pipeline.checks import SUPERSEDED, CheckRunReporter, close_check_runs
@@ -97,7 +99,11 @@ class ReviewRun:
         return self.settings.run_url(self.run_id)
 
     async def execute(self) -> RunStatus:
-        """Return the run's final status."""
+        """Return the run's final status; lines logged meanwhile carry the run's ids (and only them)."""
+        with log_context(repository=self.repo.full_name, pr=self.job.number):
+            return await self._execute()
+
+    async def _execute(self) -> RunStatus:
         with self.timings.stage("fetch_pull"):
             pr = await self._open_run()
         if self.job.stale_check_run_ids:
@@ -212,6 +218,12 @@ class ReviewRun:
             }
         )
         await self._track_fixes(inputs.pr)
+        outcomes = [row.outcome for row in record.findings or []]
+        record_comments(
+            posted=len(decision.inline) - posted.moved,
+            summarised=sum(o.startswith("summary") for o in outcomes) + posted.moved,
+            deduplicated=outcomes.count("already posted earlier"),
+        )
         return await self._finish(record)
 
     def _talks(self) -> tuple[ConversationGitHub, ConversationStore, StructuredModel] | None:
@@ -247,6 +259,7 @@ class ReviewRun:
             head_sha=pr.head_sha,
         )
         await self.progress.started(pr_title=pr.title, installation_id=self.repo.installation_id)
+        bind_log_context(run_id=self.run_id)
         return pr
 
     async def _repo_paused(self) -> bool:
@@ -296,4 +309,5 @@ class ReviewRun:
             if getattr(record, name) is None:
                 update[name] = []
         await self.store.update_run(self.run_id, record.model_copy(update=update))
+        record_run(self.job.trigger, record.status, self.timings.elapsed(), record.cost_usd or 0.0)
         return record.status

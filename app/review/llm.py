@@ -27,6 +27,7 @@ from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
 from app.errors import ModelError, ModelOutputError, ModelRetryableError
+from app.observability.metrics import record_model_tokens, timed_model_call
 from app.review.findings import ChunkFindings, Finding
 from app.review.prompts import Message, build_escalation_messages, repair_message, with_schema_in_prompt
 from app.review.redact import redact_text
@@ -367,6 +368,12 @@ class ModelClient:
             admit = None  # admission is for starting a review, not for finishing it
             spent = usage_of(completion)
             usage += spent
+            record_model_tokens(
+                model,
+                prompt=spent.prompt_tokens,
+                cached=spent.cached_tokens,
+                completion=spent.completion_tokens,
+            )
             if meter is not None:
                 meter.add(spent)
             try:
@@ -454,15 +461,16 @@ class ModelClient:
         effort: str | None,
         max_tokens: int,
     ) -> ChatCompletion:
-        return await self._openai.chat.completions.create(
-            model=model,
-            messages=cast(Any, messages),
-            response_format=cast(Any, response_format),
-            max_completion_tokens=max_tokens,
-            reasoning_effort=cast(Any, effort) if effort is not None else openai.omit,
-            prompt_cache_key=self.prompt_cache_key if self.prompt_cache_key is not None else openai.omit,
-            timeout=self.timeout,
-        )
+        with timed_model_call(model):
+            return await self._openai.chat.completions.create(
+                model=model,
+                messages=cast(Any, messages),
+                response_format=cast(Any, response_format),
+                max_completion_tokens=max_tokens,
+                reasoning_effort=cast(Any, effort) if effort is not None else openai.omit,
+                prompt_cache_key=self.prompt_cache_key if self.prompt_cache_key is not None else openai.omit,
+                timeout=self.timeout,
+            )
 
     def _effort(self, requested: str | None | _Default) -> str | None:
         return self.reasoning_effort if isinstance(requested, _Default) else requested

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from app.deps import SettingsDep, StoreDep, WakeWorkerDep
+from app.observability.logs import bind_log_context
 from app.webhooks.intake import accept_delivery
 from app.webhooks.intents import BadPayloadError, decide
 from app.webhooks.signature import is_valid_signature
@@ -82,6 +83,7 @@ async def receive_github_webhook(
     except BadPayloadError as exc:
         log.warning("webhook %s (%s.%s) rejected: %s", delivery, event, action, exc)
         return _reply(400, error=str(exc))
+    bind_log_context(repository=intent.repo, pr=intent.pr_number)
     fresh = await accept_delivery(store.engine, delivery, event, action, intent)
     if not fresh:
         log.info("webhook %s (%s.%s): redelivery, already handled", delivery, event, action)

@@ -34,6 +34,7 @@ from fastapi import FastAPI, Request, Response
 from tests.fakes.github_conversation import ConversationFake
 from tests.fakes.github_diff import PatchError, PatchHunk, locate, parse_patch
 from tests.fakes.github_oauth import FakeOAuth
+from tests.fakes.github_manifest import ManifestFlow
 
 DOCS = "https://docs.github.com/rest"
 MAX_BODY = 65536
@@ -253,6 +254,8 @@ class FakeGitHub(ConversationFake):
         self.oauth = FakeOAuth(self)  # sign-in, user tokens, repository visibility
         self._routes += self.oauth.repo_routes(_REPO)
         self.app = FastAPI()
+        self.manifests = ManifestFlow(self)  # App-manifest registration (its own module)
+        self.app.include_router(self.manifests.router)
         self.app.add_api_route(
             "/{full_path:path}", self._handle, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]
         )

@@ -1,0 +1,1 @@
+"""Operating the service: structured logs with bound context and Prometheus metrics (leaf modules)."""
