@@ -33,8 +33,8 @@ from fastapi import FastAPI, Request, Response
 
 from tests.fakes.github_conversation import ConversationFake
 from tests.fakes.github_diff import PatchError, PatchHunk, locate, parse_patch
-from tests.fakes.github_oauth import FakeOAuth
 from tests.fakes.github_manifest import ManifestFlow
+from tests.fakes.github_oauth import FakeOAuth
 
 DOCS = "https://docs.github.com/rest"
 MAX_BODY = 65536
