@@ -246,15 +246,13 @@ def test_chaos_on_postgresql_loses_nothing_and_runs_nothing_twice(tmp_path: Path
         kills = Counter[str]()
 
         def chaos() -> None:
-            terminated = False
             # A restarted worker needs a few seconds to start on a loaded machine: kill every 3-5 s.
             while not stop_chaos.wait(rng.uniform(3.0, 5.0)):
                 slot = rng.randrange(len(f.workers))
                 f.kill_worker(slot)
                 kills["kill -9"] += 1
                 f.start_worker(slot)
-                if not terminated and kills["kill -9"] == 3:
-                    terminated = True
+                if not kills["terminated connections"] and kills["kill -9"] >= 3:
                     rows = _admin(
                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                         f"WHERE datname = '{database}' AND application_name = 'mini-chaos-worker'"
@@ -266,8 +264,13 @@ def test_chaos_on_postgresql_loses_nothing_and_runs_nothing_twice(tmp_path: Path
         with ThreadPoolExecutor(max_workers=16) as pool:
             for result in pool.map(pr_story, range(1, PRS + 1)):
                 assert result is None
-        # Keep killing a little longer: reviews are still running.
-        time.sleep(4)
+        # Keep killing while reviews still run, at least until the chaos has struck in full: on a fast
+        # machine the burst of deliveries can end before the third kill.
+        wait_for(
+            lambda: kills["kill -9"] >= 3 and kills["terminated connections"] >= 1,
+            timeout=120,
+            what="three kills and one purge of the workers' connections",
+        )
         stop_chaos.set()
         chaos_thread.join()
         assert len(accepted) >= 300 and kills["kill -9"] >= 3 and kills["terminated connections"] >= 1
