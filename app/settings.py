@@ -45,6 +45,10 @@ class ModelSettings(BaseSettings):
     )
 
     chunk_tokens: int = Field(default=12_000, ge=500, validation_alias="MINI_CHUNK_TOKENS")
+    # Small files share a model call, up to this many files per call (1: one call per file).
+    pack_max_files: int = Field(default=12, ge=1, le=100, validation_alias="MINI_PACK_MAX_FILES")
+    # Read-only context (enclosing functions/classes) per model call; unset: a quarter of the chunk budget.
+    context_tokens: int | None = Field(default=None, ge=0, validation_alias="MINI_CONTEXT_TOKENS")
     max_chunks_per_pr: int | None = Field(default=200, ge=1, validation_alias="MINI_MAX_CHUNKS_PER_PR")
     max_input_tokens_per_pr: int | None = Field(default=None, ge=1, validation_alias="MINI_MAX_TOKENS_PER_PR")
     max_cost_per_pr: float | None = Field(default=None, gt=0, validation_alias="MINI_MAX_COST_PER_PR")
@@ -55,6 +59,10 @@ class ModelSettings(BaseSettings):
     )
     min_confidence: float = Field(default=0.5, ge=0, le=1, validation_alias="MINI_MIN_CONFIDENCE")
     max_inline_comments: int = Field(default=15, ge=0, le=100, validation_alias="MINI_MAX_INLINE_COMMENTS")
+
+    @property
+    def context_budget(self) -> int:
+        return self.chunk_tokens // 4 if self.context_tokens is None else self.context_tokens
 
 
 class Settings(ModelSettings):

@@ -15,6 +15,7 @@ from app.errors import GitHubPermanentError, ReviewRejectedError
 from app.github.models import (
     CheckRunConclusion,
     CheckRunStatus,
+    Comparison,
     PostedText,
     PullFile,
     PullRequestInfo,
@@ -150,6 +151,34 @@ class InstallationAPI:
             raise
         files = [PullFile.from_api(entry) for entry in response.json().get("files") or []]
         return None if len(files) >= COMPARE_FILE_CAP else files
+
+    async def compare_diff(self, repo: RepoRef, base: str, head: str) -> Comparison:
+        """Return the diff of `base...head` (from their merge base), saying when it cannot be had.
+
+        `missing`: GitHub does not know a sha (404: e.g. force-pushed away and gone); `truncated`: the
+        comparison lists GitHub's maximum of 300 files, so files may be missing from it.
+        """
+        suffix = f"/compare/{quote(base, safe='')}...{quote(head, safe='')}"
+        try:
+            response = await self._call(repo, "GET", suffix)
+        except GitHubPermanentError as exc:
+            if exc.status == 404:
+                return Comparison(status="missing")
+            raise
+        files = [PullFile.from_api(entry) for entry in response.json().get("files") or []]
+        if len(files) >= COMPARE_FILE_CAP:
+            return Comparison(status="truncated")
+        return Comparison(status="ok", files=files)
+
+    async def update_issue_comment(self, repo: RepoRef, comment_id: int, body: str) -> bool:
+        """Replace a conversation comment's body; False when it is gone (deleted: 404)."""
+        try:
+            await self._call(repo, "PATCH", f"/issues/comments/{comment_id}", json={"body": body})
+        except GitHubPermanentError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
     async def get_file(self, repo: RepoRef, path: str, ref: str | None) -> bytes | None:
         """Return a file's bytes at `ref` (None: the default branch), or None when there is no such file."""

@@ -164,17 +164,27 @@ class PostedText(_Frozen):
     user_login: str
     user_type: str | None = None
     commit_id: str | None = None  # reviews only: the head it was posted on
+    id: int | None = None
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> PostedText:
         user = data.get("user") or {}
+        raw_id = data.get("id")
         return cls(
             body=data.get("body") or "",
             user_login=user.get("login", "ghost"),
             user_type=user.get("type"),
             commit_id=data.get("commit_id"),
+            id=raw_id if isinstance(raw_id, int) else None,
         )
 
     @property
     def by_bot(self) -> bool:
         return self.user_type == "Bot" or self.user_login.endswith("[bot]")
+
+
+class Comparison(_Frozen):
+    """What `compare/{base}...{head}` told: the files, or why they cannot be trusted."""
+
+    status: Literal["ok", "missing", "truncated"]
+    files: list[PullFile] = []

@@ -20,7 +20,8 @@ from app.pipeline.gather import ReviewInputs
 from app.pipeline.posting import Comment
 from app.pipeline.summary import SummaryInputs, build_summary, check_conclusion, check_title, finding_rows
 from app.publish.links import LinkPolicy
-from app.publish.markdown import ReviewSummary, comment_body, review_failed, split_body, summary_body
+from app.publish.living import RunEntry, review_body
+from app.publish.markdown import ReviewSummary, comment_body, summary_body
 from app.publish.placement import PlacedComment, Placement, place_findings, to_review_comment
 from app.review.findings import Category, Finding, Severity
 from app.review.redact import is_secret_finding
@@ -121,8 +122,14 @@ def keep_categories(findings: list[Finding], cfg: RepoConfig, only: list[str] | 
 
 
 def select_findings(
-    findings: list[Finding], cfg: RepoConfig, *, only: list[str] | None, files: dict[str, FileDiff]
+    findings: list[Finding],
+    cfg: RepoConfig,
+    *,
+    only: list[str] | None,
+    files: dict[str, FileDiff],
+    context_cited: list[Finding] | None = None,
 ) -> Selection:
+    """Filter, merge, threshold and place; findings that cite read-only context become notes only."""
     kept, merged = merge_duplicates(keep_categories(findings, cfg, only))
     inline, summarised = select_inline(
         kept,
@@ -130,6 +137,7 @@ def select_findings(
         min_confidence=cfg.min_confidence,
         max_inline=cfg.max_inline_comments,
     )
+    summarised += keep_categories(context_cited or [], cfg, only)
     return Selection(kept, merged, summarised, place_findings(files, inline))
 
 
@@ -162,6 +170,7 @@ class Facts:
     run_url: str
     duration_s: float
     spend: str = ""  # the installation's spend today, shown in the summary footer
+    at: str = ""  # when the review ran (ISO, UTC), for the summary's run history
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +186,9 @@ class Decision:
 
     inline: list[tuple[PlacedComment, str]]  # new inline comments and their fingerprints
     comments: list[Comment]  # the same, as review comments
-    body_parts: list[str]  # the review body, then follow-up comments when it is too long
+    review_body: str | None  # the short review body; None: nothing new inline, so no review at all
+    summary: ReviewSummary  # what the living summary comment says about this run
+    entry: RunEntry  # this run's line in the summary's history
     remember: list[tuple[str, str]]  # (fingerprint, path) shown by this review
     move_baseline: bool
     check: CheckVerdict
@@ -209,7 +220,7 @@ def _summary(facts: Facts, dedup: Deduplicator, inline: list[tuple[PlacedComment
 
 
 def decide(facts: Facts) -> Decision:
-    """Decide the review's comments, body, check verdict, memory and run record."""
+    """Decide the review's comments, summary, check verdict, memory and run record."""
     i, outcome = facts.inputs, facts.outcome
     dedup = Deduplicator(known=set(facts.known_fingerprints))
     inline = dedup.fresh_inline(facts.selection.placement, i.diff.pr_files)
@@ -221,26 +232,47 @@ def decide(facts: Facts) -> Decision:
     every_chunk_failed = bool(i.plan.chunks) and len(outcome.failed) == len(i.plan.chunks)
     if every_chunk_failed:
         reason = outcome.failed[0].error if outcome.failed else "unknown"
-        body_parts = [review_failed(reason, facts.run_url)]
-        notes: list[tuple[str, str]] = []  # the failure body shows no notes: do not mark them as shown
-    else:
-        body_parts = split_body(summary_body(summary))
-        notes = list(dedup.new_note_prints)
+        summary.notices.insert(0, f"mini-review could not review this pull request: {reason}")
     # When every chunk failed, `inline` holds only our own secret findings: they stand without the model.
     comments = [to_review_comment(placed, comment_body(placed, fp, links=links)) for placed, fp in inline]
+    body = summary_body(summary)
     check = CheckVerdict(
         check_conclusion(i.config, visible_findings(facts.selection), failed=every_chunk_failed),
         check_title(summary, failed=every_chunk_failed),
-        summary_body(summary)[:CHECK_SUMMARY_LIMIT],
+        body[:CHECK_SUMMARY_LIMIT],
     )
     return Decision(
         inline=inline,
         comments=comments,
-        body_parts=body_parts,
-        remember=[(fp, placed.path) for placed, fp in inline] + notes,
+        review_body=review_body(len(comments), facts.run_url) if comments else None,
+        summary=summary,
+        entry=_entry(facts, summary, len(inline), failed=every_chunk_failed),
+        remember=[(fp, placed.path) for placed, fp in inline] + list(dedup.new_note_prints),
         move_baseline=baseline_moves(i.plan, outcome, only=facts.only),
         check=check,
-        record=_record(facts, summary, inline, body_parts[0], failed=every_chunk_failed),
+        record=_record(facts, summary, inline, body, failed=every_chunk_failed),
+    )
+
+
+def _entry(facts: Facts, summary: ReviewSummary, inline: int, *, failed: bool) -> RunEntry:
+    i, outcome = facts.inputs, facts.outcome
+    note = ""
+    if failed:
+        note = "failed"
+    elif i.diff.mode == "incremental" and not i.diff.review_files:
+        note = "nothing new"
+    elif i.diff.mode == "incremental":
+        note = f"since {i.diff.since[:7]}"
+    return RunEntry(
+        head=i.pr.head_sha,
+        mode=i.diff.mode,
+        at=facts.at,
+        findings=sum(summary.counts.values()),
+        inline=inline,
+        prompt_tokens=(outcome.usage + outcome.escalation_usage).prompt_tokens,
+        cost_usd=outcome.cost_usd,
+        run_url=facts.run_url,
+        note=note,
     )
 
 

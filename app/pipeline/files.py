@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from app.config.repo_config import RepoConfig
 from app.diff.filters import FilterRules
+from app.diff.interdiff import pr_interdiff
 from app.diff.model import FileDiff, FileStatus
 from app.diff.parse import DiffParseError, parse_file_patch
+from app.diff.plan import PathKind, classify_path
 from app.errors import GitHubPermanentError
 from app.github.models import PullFile, PullRequestInfo, RepoRef
 from app.pipeline.ports import GitHubPort
@@ -17,6 +20,9 @@ from app.storage.models import ReviewMode
 
 MAX_REBUILT_FILES = 20
 MAX_REBUILT_BYTES = 2_000_000
+MAX_CONTEXT_FILES = 60  # head versions fetched for context, per run
+MAX_CONTEXT_BYTES = 300_000  # bigger files give no context (the contents API caps at 1 MB anyway)
+CONTEXT_FETCHES = 8  # contents calls in flight at once
 
 
 @dataclass
@@ -77,18 +83,41 @@ async def load_pull_diff(
     if attributes:
         diff.gitattributes = attributes.decode("utf-8", errors="replace")
     if last_reviewed_head and last_reviewed_head != pr.head_sha:
-        changed = await api.compare_files(repo, last_reviewed_head, pr.head_sha)
-        if changed is None:
-            diff.notices.append(
-                f"The last reviewed commit {last_reviewed_head[:7]} is no longer in the branch (force-push): "
-                "full review."
-            )
-        else:
-            # Only files still in the PR count; a change reverted since last time has nothing to review.
-            diff.review_files = [to_file_diff(e) for e in changed if e.filename in pr_files]
-            diff.mode, diff.since = ReviewMode.INCREMENTAL, last_reviewed_head
+        await _narrow_to_interdiff(api, repo, pr, diff, last_reviewed_head)
     await _rebuild_missing(api, repo, pr, diff)
     return diff
+
+
+async def _narrow_to_interdiff(
+    api: GitHubPort, repo: RepoRef, pr: PullRequestInfo, diff: PullDiff, last_head: str
+) -> None:
+    """Review only what the PR's own diff gained since `last_head` (see app/diff/interdiff.py).
+
+    The PR's diff at `last_head` is `base...last_head`: three dots diff from the merge base, so the
+    base branch's own progress (merged in or rebased onto) is in neither diff and never reviewed.
+    """
+    before = await api.compare_diff(repo, pr.base_sha, last_head)
+    short = last_head[:7]
+    if before.status == "missing":
+        diff.notices.append(
+            f"The last reviewed commit {short} is no longer in the branch (force-push): full review."
+        )
+        return
+    if before.status == "truncated":
+        diff.notices.append(
+            f"GitHub's comparison for the last reviewed commit {short} stops at 300 files, so what changed "
+            "since cannot be told exactly: full review."
+        )
+        return
+    old = {f.path: f for f in map(to_file_diff, before.files)}
+    # Aligning two diffs is CPU work on attacker-sized input: keep it off the event loop.
+    result = await asyncio.to_thread(pr_interdiff, old, list(diff.pr_files.values()))
+    diff.review_files, diff.mode, diff.since = result.files, ReviewMode.INCREMENTAL, last_head
+    if not result.files:
+        diff.notices.append(
+            f"The pull request's own changes are the same as at {short} (the base branch moved or the "
+            "branch was rebased): nothing new to review."
+        )
 
 
 async def _rebuild_missing(api: GitHubPort, repo: RepoRef, pr: PullRequestInfo, diff: PullDiff) -> None:
@@ -144,3 +173,35 @@ def _lines(data: bytes) -> list[str]:
     text = data.decode("utf-8", errors="replace")
     lines = text.split("\n")
     return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+async def load_head_texts(
+    api: GitHubPort, repo: RepoRef, head_sha: str, files: Sequence[FileDiff]
+) -> dict[str, str]:
+    """Fetch the head version of reviewed files once each (bounded), for the model's context.
+
+    A file that cannot be read (removed, binary, too big, API refusal) simply has no context; docs and
+    config files get none (they have no functions to show, and the PR's own config is never read).
+    """
+    wanted = [
+        f.path
+        for f in files
+        if f.status is not FileStatus.REMOVED
+        and not f.is_binary
+        and classify_path(f.path) is not PathKind.DOCS_CONFIG
+    ]
+    wanted = list(dict.fromkeys(wanted))[:MAX_CONTEXT_FILES]
+    limit = asyncio.Semaphore(CONTEXT_FETCHES)
+
+    async def one(path: str) -> tuple[str, str | None]:
+        async with limit:
+            try:
+                data = await api.get_file(repo, path, head_sha)
+            except GitHubPermanentError:
+                return path, None
+        if data is None or len(data) > MAX_CONTEXT_BYTES or b"\0" in data[:8000]:
+            return path, None
+        return path, data.decode("utf-8", errors="replace")
+
+    found = await asyncio.gather(*(one(path) for path in wanted))
+    return {path: text for path, text in found if text is not None}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.config.policy import path_instructions_for
 from app.config.repo_config import ConfigResult, RepoConfig
-from app.diff.plan import ReviewPlan, plan_review
+from app.diff.plan import PathKind, ReviewPlan, classify_path, plan_review
 from app.github.models import PullRequestInfo, RepoRef
-from app.pipeline.files import PullDiff, load_pull_diff
+from app.pipeline.files import PullDiff, load_head_texts, load_pull_diff
 from app.pipeline.ports import GitHubPort
 from app.pipeline.timings import Timings
 from app.review.prompts import PrContext
@@ -34,6 +34,7 @@ class ReviewInputs:
     config_errors: list[str]
     diff: PullDiff
     plan: ReviewPlan
+    head_texts: dict[str, str] = field(default_factory=dict)  # head versions of reviewed files
 
     def context(self) -> PrContext:
         """What the model is told about the PR besides the chunk itself."""
@@ -42,6 +43,7 @@ class ReviewInputs:
             body=self.pr.body or "",
             files=[f.path for f in self.diff.pr_files.values()],
             instructions=self.config.instructions,
+            test_files=[p for p in self.diff.pr_files if classify_path(p) is PathKind.TEST],
         )
 
     def instructions_for_path(self, path: str) -> Sequence[str]:
@@ -71,4 +73,11 @@ async def gather_review_inputs(
             max_chunks=limits.max_chunks,
             max_tokens=limits.max_input_tokens,
         )
-    return ReviewInputs(pr=pr, config=config.config, config_errors=config.errors, diff=diff, plan=plan)
+    with timings.stage("fetch_context"):
+        reviewed = {c.path for c in plan.chunks}
+        head_texts = await load_head_texts(
+            api, repo, pr.head_sha, [f for f in diff.review_files if f.path in reviewed]
+        )
+    return ReviewInputs(
+        pr=pr, config=config.config, config_errors=config.errors, diff=diff, plan=plan, head_texts=head_texts
+    )

@@ -6,7 +6,7 @@ The real adapters (`GitHubApi`, `Store`, `ModelReviewer`) and the in-memory fake
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -14,6 +14,7 @@ from app.diff.model import Chunk
 from app.github.models import (
     CheckRunConclusion,
     CheckRunStatus,
+    Comparison,
     PostedText,
     PullFile,
     PullRequestInfo,
@@ -32,6 +33,10 @@ class GitHubPort(Protocol):
     async def list_pull_files(self, repo: RepoRef, number: int) -> list[PullFile]: ...
 
     async def compare_files(self, repo: RepoRef, base_sha: str, head_sha: str) -> list[PullFile] | None: ...
+
+    async def compare_diff(self, repo: RepoRef, base: str, head: str) -> Comparison: ...
+
+    async def update_issue_comment(self, repo: RepoRef, comment_id: int, body: str) -> bool: ...
 
     async def get_file(self, repo: RepoRef, path: str, ref: str | None) -> bytes | None: ...
 
@@ -144,4 +149,6 @@ class ReviewerPort(Protocol):
         *,
         instructions_for_path: PathInstructions,
         on_chunk_done: ChunkDone | None = None,
+        head_texts: Mapping[str, str] | None = None,
+        cache_key: str | None = None,
     ) -> ReviewOutcome: ...

@@ -1,4 +1,5 @@
-"""publish: carry a decision out. The review and its follow-up comments, then the PR's memory."""
+"""publish: carry a decision out. The review (only when it has inline comments), the living summary
+comment, then the PR's memory."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from app.pipeline.decide import Decision
 from app.pipeline.files import to_file_diff
 from app.pipeline.ports import GitHubPort, RunStore
 from app.pipeline.posting import Comment, Revalidate, comment_fits, post_review
+from app.pipeline.summary_comment import upsert_summary
 
 
 @dataclass(frozen=True, slots=True)
 class Posted:
-    review_id: int
+    review_id: int | None  # None: nothing new inline, so no review was posted
     moved: int  # inline comments GitHub refused, moved into the review body
+    summary_comment_id: int
 
 
 def revalidator(api: GitHubPort, repo: RepoRef, number: int) -> Revalidate:
@@ -27,20 +30,26 @@ def revalidator(api: GitHubPort, repo: RepoRef, number: int) -> Revalidate:
     return revalidate
 
 
-async def post(api: GitHubPort, repo: RepoRef, pr: PullRequestInfo, decision: Decision) -> Posted:
-    """Post ONE review (never dropped: refused comments move into its body), then any body overflow."""
-    review_id, moved = await post_review(
-        api,
-        repo,
-        pr.number,
-        commit_id=pr.head_sha,
-        body=decision.body_parts[0],
-        comments=decision.comments,
-        revalidate=revalidator(api, repo, pr.number),
+async def post(
+    api: GitHubPort, repo: RepoRef, pr: PullRequestInfo, decision: Decision, *, bot_login: str
+) -> Posted:
+    """Post ONE review when there is something new inline, then rewrite the living summary comment."""
+    review_id: int | None = None
+    moved = 0
+    if decision.review_body is not None:
+        review_id, moved = await post_review(
+            api,
+            repo,
+            pr.number,
+            commit_id=pr.head_sha,
+            body=decision.review_body,
+            comments=decision.comments,
+            revalidate=revalidator(api, repo, pr.number),
+        )
+    summary_id = await upsert_summary(
+        api, repo, pr.number, decision.summary, decision.entry, bot_login=bot_login
     )
-    for extra in decision.body_parts[1:]:
-        await api.create_issue_comment(repo, pr.number, extra)
-    return Posted(review_id, moved)
+    return Posted(review_id, moved, summary_id)
 
 
 async def remember(

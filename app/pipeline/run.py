@@ -40,6 +40,7 @@ from app.pipeline.ports import GitHubPort, ReviewerPort, RunStore
 from app.pipeline.progress import DashboardPort, RunProgress
 from app.pipeline.repo_settings import load_repo_config, server_defaults
 from app.pipeline.timings import Timings
+from app.review.reviewer import repo_cache_key
 from app.settings import Settings
 from app.storage.db import utcnow
 from app.storage.models import FindingRow, RunStatus, RunUpdate
@@ -170,14 +171,20 @@ class ReviewRun:
                 context,
                 instructions_for_path=inputs.instructions_for_path,
                 on_chunk_done=self.progress.chunk_done,
+                head_texts=inputs.head_texts,
+                cache_key=repo_cache_key(self.repo.full_name),
             )
         await self.progress.stage("publish")
         with self.timings.stage("place"):
+            # One filter call: it remembers what it suppressed for the run page.
+            kept = self.memory.filter([*outcome.findings, *outcome.context_cited])
+            cited = {id(f) for f in outcome.context_cited}
             selection = select_findings(
-                self.memory.filter(outcome.findings),
+                [f for f in kept if id(f) not in cited],
                 inputs.config,
                 only=self.job.only,
                 files=inputs.diff.pr_files,
+                context_cited=[f for f in kept if id(f) in cited],
             )
             known = await Deduplicator.load(
                 self.api, self.store, self.repo, pr.number, bot_login=self.bot_login
@@ -195,13 +202,14 @@ class ReviewRun:
             run_url=self.run_url,
             duration_s=self.timings.elapsed(),
             spend=self.budget.describe() + " before this review",
+            at=utcnow().isoformat(timespec="seconds"),
         )
         self._decision = decision = decide(facts)
         return await self._publish(inputs, decision, checks)
 
     async def _publish(self, inputs: ReviewInputs, decision: Decision, checks: CheckRunReporter) -> RunStatus:
         with self.timings.stage("publish"):
-            posted = await publish.post(self.api, self.repo, inputs.pr, decision)
+            posted = await publish.post(self.api, self.repo, inputs.pr, decision, bot_login=self.bot_login)
         await publish.remember(self.store, self.repo, inputs.pr, self.run_id, decision)
         if self.conversation is not None:
             pr = inputs.pr

@@ -72,6 +72,8 @@ def build_summary(i: SummaryInputs) -> ReviewSummary:
         cached_tokens=usage.cached_tokens,
         completion_tokens=usage.completion_tokens,
         reasoning_tokens=usage.reasoning_tokens,
+        context_tokens=i.outcome.context_tokens,
+        model_calls=usage.calls,
         cost_usd=i.outcome.cost_usd,
         duration_s=i.duration_s,
         run_url=i.run_url,

@@ -263,6 +263,8 @@ class ReviewSummary:
     cached_tokens: int = 0
     completion_tokens: int = 0
     reasoning_tokens: int = 0
+    context_tokens: int = 0  # part of prompt_tokens: read-only context around the hunks (estimated)
+    model_calls: int = 0
     cost_usd: float = 0.0
     duration_s: float = 0.0
     run_url: str = ""
@@ -356,6 +358,8 @@ def _footer(s: ReviewSummary) -> str:
         f"Commit {code_span(s.head_sha[:12])}" if s.head_sha else "",
         f"Files {s.files_reviewed:,}/{s.files_total:,}",
         f"tokens {tokens}",
+        f"context {s.context_tokens:,} tokens" if s.context_tokens else "",
+        f"{_plural(s.model_calls, 'model call')}" if s.model_calls else "",
         f"${s.cost_usd:.4f}",
         f"{s.duration_s:.1f} s",
         s.spend,
@@ -371,16 +375,19 @@ def _link(label: str, url: str) -> str:
     return f"[{label}]({url})"
 
 
+def notes_section(s: ReviewSummary) -> list[str]:
+    """Return the summary's notes (findings not placed inline) under their heading; [] when none."""
+    notes = [_note(n.finding, f" in {code_span(n.path)}", n.reason, s.links) for n in s.file_notes]
+    notes += [_note(n.finding, "", n.reason, s.links) for n in s.pr_notes]
+    return ["**Not placed on a line of the diff**", *notes] if notes else []
+
+
 def summary_body(s: ReviewSummary) -> str:
     """Return the review's summary: counts, coverage, what was not reviewed, notes, run footer."""
     parts = [f"> \N{WARNING SIGN}\N{VARIATION SELECTOR-16} {neutralise_line(n, 1_000)}" for n in s.notices]
     parts += [_summary_headline(s), _coverage(s)]
     parts += _not_reviewed(s)
-    notes = [_note(n.finding, f" in {code_span(n.path)}", n.reason, s.links) for n in s.file_notes]
-    notes += [_note(n.finding, "", n.reason, s.links) for n in s.pr_notes]
-    if notes:
-        parts.append("**Not placed on a line of the diff**")
-        parts += notes
+    parts += notes_section(s)
     parts.append(_footer(s))
     parts += [marker(fp) for fp in s.fingerprints]
     return "\n\n".join(parts)

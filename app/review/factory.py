@@ -57,4 +57,7 @@ def reviewer_config(settings: ModelSettings) -> ReviewerConfig:
             cached_input_per_m=s.escalation_price_cached_input_per_m,
             output_per_m=s.escalation_price_output_per_m,
         ),
+        pack_tokens=s.chunk_tokens,
+        pack_max_files=s.pack_max_files,
+        context_tokens=s.context_budget,
     )

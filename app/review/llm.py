@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.errors import ModelError, ModelOutputError, ModelRetryableError
 from app.observability.metrics import record_model_tokens, timed_model_call
+from app.review.fair import FairGate
 from app.review.findings import ChunkFindings, Finding
 from app.review.prompts import Message, build_escalation_messages, repair_message, with_schema_in_prompt
 from app.review.redact import redact_text
@@ -253,7 +254,7 @@ class ModelClient:
         self.prompt_cache_key = prompt_cache_key
         self._rng = rng or random.Random()
         self._sleep = sleep
-        self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._gate = FairGate(max_concurrency)  # slots shared fairly between concurrent reviews
         self._json_object_models: set[str] = set()
 
     def uses_json_object(self, model: str) -> bool:
@@ -269,6 +270,7 @@ class ModelClient:
         max_completion_tokens: int | None = None,
         meter: UsageMeter | None = None,
         admit: Admit | None = None,
+        prompt_cache_key: str | None = None,
     ) -> ModelAnswer:
         """Return the findings for one chunk's messages (see `prompts.build_messages`).
 
@@ -286,6 +288,7 @@ class ModelClient:
             max_tokens=max_completion_tokens or self.max_completion_tokens,
             meter=meter,
             admit=admit,
+            cache_key=prompt_cache_key or self.prompt_cache_key,
         )
         return ModelAnswer(findings=findings, usage=usage, repaired=repaired, mode=mode)
 
@@ -298,6 +301,7 @@ class ModelClient:
         reasoning_effort: str | None | _Default = DEFAULT,
         meter: UsageMeter | None = None,
         admit: Admit | None = None,
+        prompt_cache_key: str | None = None,
     ) -> tuple[bool, str, Usage]:
         """Ask a stronger model whether `finding` holds; return (confirmed, reason, usage)."""
         (confirmed, reason), usage, _, _ = await self._structured(
@@ -310,6 +314,7 @@ class ModelClient:
             max_tokens=self.max_completion_tokens,
             meter=meter,
             admit=admit,
+            cache_key=prompt_cache_key or self.prompt_cache_key,
         )
         return confirmed, reason, usage
 
@@ -357,13 +362,22 @@ class ModelClient:
         max_tokens: int,
         meter: UsageMeter | None,
         admit: Admit | None,
+        cache_key: str | None = None,
     ) -> tuple[T, Usage, bool, Mode]:
         usage = Usage()
         extra: list[Message] = []
         reason = ""
         for attempt in range(2):  # the answer, then at most one repair
             completion, mode = await self._send(
-                messages, extra, name, schema, model=model, effort=effort, max_tokens=max_tokens, admit=admit
+                messages,
+                extra,
+                name,
+                schema,
+                model=model,
+                effort=effort,
+                max_tokens=max_tokens,
+                admit=admit,
+                cache_key=cache_key,
             )
             admit = None  # admission is for starting a review, not for finishing it
             spent = usage_of(completion)
@@ -395,12 +409,13 @@ class ModelClient:
         effort: str | None,
         max_tokens: int,
         admit: Admit | None,
+        cache_key: str | None = None,
     ) -> tuple[ChatCompletion, Mode]:
         if model not in self._json_object_models:
             try:
                 fmt = json_schema_format(name, schema)
                 return await self._call(
-                    [*messages, *extra], fmt, model, effort, max_tokens, admit
+                    [*messages, *extra], fmt, model, effort, max_tokens, admit, cache_key
                 ), "json_schema"
             except _SchemaUnsupported:
                 # Remembered per model for the whole process: every later call goes straight to JSON mode.
@@ -410,7 +425,8 @@ class ModelClient:
                 )
                 admit = None
         prompt = [*with_schema_in_prompt(messages, name, schema), *extra]
-        return await self._call(prompt, JSON_OBJECT_FORMAT, model, effort, max_tokens, admit), "json_object"
+        answer = await self._call(prompt, JSON_OBJECT_FORMAT, model, effort, max_tokens, admit, cache_key)
+        return answer, "json_object"
 
     async def _call(
         self,
@@ -420,18 +436,19 @@ class ModelClient:
         effort: str | None,
         max_tokens: int,
         admit: Admit | None,
+        cache_key: str | None = None,
     ) -> ChatCompletion:
         policy = self.retry
         failure: ModelRetryableError | None = None
         for attempt in range(max(policy.max_attempts, 1)):
             if failure is not None:
                 assert failure.retry_after is not None
-                await self._sleep(failure.retry_after)  # outside the semaphore: waiting holds no slot
-            async with self._semaphore:
+                await self._sleep(failure.retry_after)  # outside the gate: waiting holds no slot
+            async with self._gate.slot():
                 if attempt == 0 and admit is not None and not admit():
                     raise NotAdmitted("budget reached")
                 try:
-                    return await self._create(messages, response_format, model, effort, max_tokens)
+                    return await self._create(messages, response_format, model, effort, max_tokens, cache_key)
                 except openai.BadRequestError as exc:
                     if response_format.get("type") == "json_schema" and _is_schema_unsupported(exc):
                         raise _SchemaUnsupported from None
@@ -460,6 +477,7 @@ class ModelClient:
         model: str,
         effort: str | None,
         max_tokens: int,
+        cache_key: str | None = None,
     ) -> ChatCompletion:
         with timed_model_call(model):
             return await self._openai.chat.completions.create(
@@ -468,7 +486,8 @@ class ModelClient:
                 response_format=cast(Any, response_format),
                 max_completion_tokens=max_tokens,
                 reasoning_effort=cast(Any, effort) if effort is not None else openai.omit,
-                prompt_cache_key=self.prompt_cache_key if self.prompt_cache_key is not None else openai.omit,
+                # Routes calls sharing a prefix to one cache (https://platform.openai.com/docs/guides/prompt-caching).
+                prompt_cache_key=cache_key if cache_key is not None else openai.omit,
                 timeout=self.timeout,
             )
 

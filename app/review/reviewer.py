@@ -7,14 +7,19 @@ sent once the tokens or dollars spent (plus what is already in flight) would pas
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+import secrets
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from app.diff.model import Chunk
+from app.diff.pack import Pack, attribute, pack_chunks
 from app.diff.tokens import estimate_tokens
 from app.errors import ModelError
+from app.review.fair import review_lane
 from app.review.findings import Category, Finding, Severity
+from app.review.grounding import PackContext, cites_context_only, pack_context
 from app.review.llm import ModelClient, NotAdmitted
 from app.review.prompts import (
     MAX_DESCRIPTION_CHARS,
@@ -47,6 +52,10 @@ class ReviewerConfig:
     prices: Prices = Prices()
     escalation_prices: Prices | None = None  # None: priced like `prices`
     escalation_reasoning_effort: str | None = "low"
+    prompt_cache_key: str | None = None  # one per repository: its calls share a cached prefix
+    pack_tokens: int | None = None  # pack small files into shared calls up to this size; None: one per chunk
+    pack_max_files: int = 12
+    context_tokens: int = 0  # read-only context (enclosing definitions) per call
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,19 +81,24 @@ class ReviewOutcome:
     repaired: int = 0  # chunks whose first answer was unusable and needed the repair request
     json_object_fallback: bool = False  # the gateway could not do json_schema for this model
     cost_usd: float = 0.0
+    calls_planned: int = 0  # review calls (packs) the chunks were grouped into
+    context_tokens: int = 0  # estimated tokens of read-only context sent (part of the prompt tokens)
+    context_cited: list[Finding] = field(default_factory=list)  # cite context, not the diff: notes only
 
 
 @dataclass(slots=True)
 class _ChunkResult:
     findings: list[Finding] = field(default_factory=list)
-    failed: ChunkFailure | None = None
-    not_sent: ChunkFailure | None = None
+    failed: list[ChunkFailure] = field(default_factory=list)
+    not_sent: list[ChunkFailure] = field(default_factory=list)
     escalated: int = 0
     rejected: int = 0
     escalation_failed: int = 0
     dropped_foreign_path: int = 0
     secrets: int = 0
     repaired: bool = False
+    context_tokens: int = 0
+    context_cited: list[Finding] = field(default_factory=list)
 
 
 class _Budget:
@@ -144,6 +158,15 @@ class _Ticket:
             self._held = False
 
 
+def repo_cache_key(repo_full_name: str) -> str:
+    """Return the `prompt_cache_key` of a repository: its calls share prefixes, others' do not mix in.
+
+    Hashed so the gateway does not learn repository names from it.
+    """
+    digest = hashlib.sha256(repo_full_name.lower().encode()).hexdigest()[:24]
+    return f"mini-review-{digest}"
+
+
 def planned_tokens(messages: Sequence[Message]) -> int:
     """Estimate the prompt tokens a request will be billed for, to plan the budget."""
     return sum(estimate_tokens(m["content"]) for m in messages)
@@ -167,20 +190,12 @@ def redact_context(context: PrContext) -> PrContext:
         title=redact_text(_head(context.title, MAX_TITLE_CHARS))[0],
         body=redact_text(_head(context.body, MAX_DESCRIPTION_CHARS))[0],
         files=[redact_text(name)[0] for name in context.files],
+        test_files=[redact_text(name)[0] for name in context.test_files],
         instructions=redact_text(_head(context.instructions, MAX_INSTRUCTIONS_CHARS))[0],
         path_instructions=[
             redact_text(_head(text, MAX_INSTRUCTIONS_CHARS))[0] for text in context.path_instructions
         ],
     )
-
-
-def _own_path(finding: Finding, chunk: Chunk) -> Finding | None:
-    """Return the finding on the chunk's path, or None when it targets another file."""
-    if finding.path == chunk.path:
-        return finding
-    if chunk.old_path is not None and finding.path == chunk.old_path:
-        return finding.model_copy(update={"path": chunk.path})  # comments anchor on the new path
-    return None
 
 
 def _needs_escalation(finding: Finding) -> bool:
@@ -195,7 +210,9 @@ class _Run:
         config: ReviewerConfig,
         render: Render,
         instructions_for_path: PathInstructions | None,
+        head_texts: Mapping[str, str],
     ) -> None:
+        self.head_texts = head_texts
         self.context = redact_context(context)
         self.client = client
         self.config = config
@@ -204,21 +221,37 @@ class _Run:
         self.budget = _Budget(config)
         self._preparing = asyncio.Lock()
 
-    def _prepare(self, chunk: Chunk) -> tuple[_ChunkResult, str, list[Message]]:
-        """Redact and render one chunk into its request (pure CPU work: run in a worker thread)."""
-        redacted, secret_findings = redact_chunk(chunk)
-        result = _ChunkResult(findings=list(secret_findings), secrets=len(secret_findings))
-        text = self.render(redacted)
+    def _context_for(self, pack: Pack) -> PrContext:
         context = self.context
-        if self.instructions_for_path is not None:
-            extra = [redact_text(t)[0] for t in self.instructions_for_path(chunk.path)]
-            context = replace(context, path_instructions=[*context.path_instructions, *extra])
-        return result, text, build_messages(text, context)
+        if self.instructions_for_path is None:
+            return context
+        extra: list[str] = []
+        for chunk in pack.chunks:
+            extra += [redact_text(t)[0] for t in self.instructions_for_path(chunk.path) if t not in extra]
+        return replace(context, path_instructions=[*context.path_instructions, *dict.fromkeys(extra)])
 
-    async def chunk(self, chunk: Chunk) -> _ChunkResult:
-        # One chunk at a time, first come first served: chunks then reach the budget in plan order.
+    def _failures(self, pack: Pack, error: str) -> list[ChunkFailure]:
+        return [ChunkFailure(c.path, c.part, c.parts, error) for c in pack.chunks]
+
+    def _prepare(self, pack: Pack) -> tuple[_ChunkResult, dict[int, str], PackContext, list[Message]]:
+        """Redact and render one pack into its request (pure CPU work: run in a worker thread)."""
+        result = _ChunkResult()
+        redacted: list[Chunk] = []
+        for chunk in pack.chunks:
+            clean, secret_findings = redact_chunk(chunk)
+            redacted.append(clean)
+            result.findings.extend(secret_findings)
+            result.secrets += len(secret_findings)
+        texts = {id(chunk): self.render(clean) for chunk, clean in zip(pack.chunks, redacted, strict=True)}
+        grounding = pack_context(pack, self.head_texts, self.config.context_tokens)
+        result.context_tokens = grounding.tokens
+        data = "\n".join([grounding.text, *texts.values()] if grounding.text else texts.values())
+        return result, texts, grounding, build_messages(data, self._context_for(pack))
+
+    async def pack(self, pack: Pack) -> _ChunkResult:
+        # One pack at a time, first come first served: packs then reach the budget in plan order.
         async with self._preparing:
-            result, text, messages = await asyncio.to_thread(self._prepare, chunk)
+            result, texts, grounding, messages = await asyncio.to_thread(self._prepare, pack)
         ticket = self.budget.ticket(planned_tokens(messages))
         try:
             answer = await self.client.review(
@@ -228,36 +261,40 @@ class _Run:
                 max_completion_tokens=self.config.max_completion_tokens,
                 meter=self.budget.review,
                 admit=ticket,
+                prompt_cache_key=self.config.prompt_cache_key,
             )
         except NotAdmitted:
-            result.not_sent = ChunkFailure(chunk.path, chunk.part, chunk.parts, BUDGET_REACHED)
+            result.not_sent = self._failures(pack, BUDGET_REACHED)
             return result
         except ModelError as exc:
-            log.warning("review of %s part %d/%d failed: %s", chunk.path, chunk.part, chunk.parts, exc)
-            result.failed = ChunkFailure(chunk.path, chunk.part, chunk.parts, _short(exc))
+            log.warning("review of %s failed: %s", ", ".join(pack.paths[:5]), exc)
+            result.failed = self._failures(pack, _short(exc))
             return result
         finally:
             ticket.release()
         result.repaired = answer.repaired
-        own: list[Finding] = []
+        own: list[tuple[Finding, str]] = []
         for finding in answer.findings:
-            placed = _own_path(finding, chunk)
-            if placed is None:
+            member = attribute(pack, finding.path, finding.side, finding.line, finding.quote)
+            if member is None:
                 result.dropped_foreign_path += 1
+            elif cites_context_only(finding, member, grounding.blocks.get(member.path)):
+                result.context_cited.append(finding.model_copy(update={"path": member.path}))
             else:
-                own.append(placed)
-        result.findings.extend(await self._escalate(own, text, result))
+                # Comments anchor on the new path; the escalation sees only that file's chunk.
+                own.append((finding.model_copy(update={"path": member.path}), texts[id(member)]))
+        result.findings.extend(await self._escalate(own, result))
         return result
 
-    async def _escalate(self, findings: list[Finding], text: str, result: _ChunkResult) -> list[Finding]:
+    async def _escalate(self, found: list[tuple[Finding, str]], result: _ChunkResult) -> list[Finding]:
         model = self.config.escalation_model
         if model is None:
-            return findings
-        checks = {i: f for i, f in enumerate(findings) if _needs_escalation(f)}
+            return [finding for finding, _ in found]
+        checks = {i: pair for i, pair in enumerate(found) if _needs_escalation(pair[0])}
         async with asyncio.TaskGroup() as group:
-            tasks = {i: group.create_task(self._check(f, text, model)) for i, f in checks.items()}
+            tasks = {i: group.create_task(self._check(f, text, model)) for i, (f, text) in checks.items()}
         kept: list[Finding] = []
-        for i, finding in enumerate(findings):
+        for i, (finding, _) in enumerate(found):
             verdict = tasks[i].result() if i in tasks else True
             if i in tasks and verdict is None:
                 result.escalation_failed += 1  # unverified, but the reviewer found it: keep it
@@ -280,6 +317,7 @@ class _Run:
                 reasoning_effort=self.config.escalation_reasoning_effort,
                 meter=self.budget.escalation,
                 admit=ticket,
+                prompt_cache_key=self.config.prompt_cache_key,
             )
         except ModelError as exc:
             log.warning("escalation of %r on %s failed: %s", finding.title, finding.path, _short(exc))
@@ -302,30 +340,43 @@ async def review_chunks(
     render: Render,
     instructions_for_path: PathInstructions | None = None,
     on_chunk_done: ChunkDone | None = None,
+    head_texts: Mapping[str, str] | None = None,
 ) -> ReviewOutcome:
     """Review every chunk concurrently (bounded by the client's semaphore) and gather the outcome.
 
     `render` is `app.diff.render.render_chunk` in production; `instructions_for_path` returns the
-    repository's path-scoped instructions that apply to a chunk's path.
+    repository's path-scoped instructions that apply to a chunk's path; `head_texts` (path -> head
+    version) grounds each call in the definitions around its hunks, within `config.context_tokens`.
     """
-    run = _Run(context, client, config, render, instructions_for_path)
+    run = _Run(context, client, config, render, instructions_for_path, head_texts or {})
+    packs = (
+        pack_chunks(chunks, config.pack_tokens, max_files=config.pack_max_files)
+        if config.pack_tokens is not None
+        else [Pack([chunk]) for chunk in chunks]
+    )
 
-    async def one(chunk: Chunk) -> _ChunkResult:
-        result = await run.chunk(chunk)
+    async def one(pack: Pack) -> _ChunkResult:
+        result = await run.pack(pack)
         if on_chunk_done is not None:
-            await on_chunk_done()  # progress for the live run page
+            for _ in pack.chunks:
+                await on_chunk_done()  # progress for the live run page, counted in chunks
         return result
 
-    async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(one(chunk)) for chunk in chunks]
-    outcome = ReviewOutcome()
+    # Every call of this review shares one lane of the client's fair gate (see app/review/fair.py).
+    lane = review_lane.set(secrets.token_hex(8))
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(pack)) for pack in packs]
+    finally:
+        review_lane.reset(lane)
+    outcome = ReviewOutcome(calls_planned=len(packs))
     for task in tasks:
         result = task.result()
         outcome.findings.extend(result.findings)
-        if result.failed is not None:
-            outcome.failed.append(result.failed)
-        if result.not_sent is not None:
-            outcome.not_sent.append(result.not_sent)
+        outcome.failed.extend(result.failed)
+        outcome.not_sent.extend(result.not_sent)
+        outcome.context_tokens += result.context_tokens
+        outcome.context_cited.extend(result.context_cited)
         outcome.escalated += result.escalated
         outcome.rejected_by_escalation += result.rejected
         outcome.escalation_failed += result.escalation_failed
@@ -362,13 +413,18 @@ class ModelReviewer:
         *,
         instructions_for_path: PathInstructions,
         on_chunk_done: ChunkDone | None = None,
+        head_texts: Mapping[str, str] | None = None,
+        cache_key: str | None = None,
     ) -> ReviewOutcome:
+        """Review `chunks`; `cache_key` (one per repository) becomes the calls' `prompt_cache_key`."""
+        config = self.config if cache_key is None else replace(self.config, prompt_cache_key=cache_key)
         return await review_chunks(
             chunks,
             context,
             self.client,
-            self.config,
+            config,
             render=self.render,
             instructions_for_path=instructions_for_path,
             on_chunk_done=on_chunk_done,
+            head_texts=head_texts,
         )

@@ -37,6 +37,24 @@ def wait_for(probe: Callable[[], T | None], *, timeout: float = 20.0, what: str 
         time.sleep(0.02)
 
 
+SUMMARY_MARKER = "<!-- mini-review:summary -->"
+
+
+def summary_comments(github: FakeGitHub, owner: str, name: str, number: int) -> list[dict[str, Any]]:
+    """The PR's living summary comments (there should be exactly one once a run has finished)."""
+    return [c for c in github.issue_comments(owner, name, number) if c["body"].startswith(SUMMARY_MARKER)]
+
+
+def wait_summary(github: FakeGitHub, owner: str, name: str, number: int, *, containing: str = "") -> str:
+    """Wait for the living summary (that mentions `containing`, e.g. a head sha) and return its body."""
+
+    def probe() -> str | None:
+        found = summary_comments(github, owner, name, number)
+        return found[0]["body"] if found and containing in found[0]["body"] else None
+
+    return wait_for(probe, what=f"the summary comment{f' mentioning {containing}' if containing else ''}")
+
+
 @dataclass
 class Stack:
     github: FakeGitHub

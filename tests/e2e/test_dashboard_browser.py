@@ -20,7 +20,7 @@ from tests.e2e.dashboard_harness import (
     dashboard_stack,
     repos_with_access,
 )
-from tests.e2e.harness import wait_for
+from tests.e2e.harness import summary_comments, wait_for
 
 sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -272,7 +272,9 @@ def test_a_writer_reruns_a_review_and_a_reader_sees_no_button(browser: object, s
         return row[0] if row and row[0] != "running" else None
 
     assert wait_for(rerun_status, what="the re-run review") == "posted"
-    assert len(stack.github.reviews(OWNER, PRIVATE, 5)) == 1
+    # Nothing to say inline: no review; the run is on the PR as its one summary comment.
+    assert stack.github.reviews(OWNER, PRIVATE, 5) == []
+    assert len(summary_comments(stack.github, OWNER, PRIVATE, 5)) == 1
     writer.reload()
     assert "dashboard:rerun" in writer.inner_text("#timeline")
     assert watch.foreign() == []

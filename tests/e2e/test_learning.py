@@ -25,7 +25,7 @@ from tests.e2e.conversation_helpers import (
     wait_bot_replies,
     wait_reviews,
 )
-from tests.e2e.harness import Stack, wait_for
+from tests.e2e.harness import Stack, wait_for, wait_summary
 
 PUBLIC = "http://mini-review.test"
 
@@ -39,7 +39,8 @@ def command(stack: Stack, body: str) -> None:
 
 
 def run_of(stack: Stack, review: dict[str, Any]) -> dict[str, Any]:
-    [run_id] = re.findall(rf"{PUBLIC}/runs/([0-9a-f]{{32}})", review["body"])
+    # A living summary links its own run first (footer), then earlier runs (history).
+    run_id = re.findall(rf"{PUBLIC}/runs/([0-9a-f]{{32}})", review["body"])[0]
     return wait_for(
         lambda: r if (r := stack.run_json(run_id)).get("status") not in (None, "running") else None,
         what="the run to finish",
@@ -54,7 +55,9 @@ def test_a_thumbs_down_silences_the_comment_and_similar_findings_in_other_files(
     stack.github.react_to_review_comment(OWNER, NAME, root["id"], "-1", user=WRITER)
     stack.github.push(OWNER, NAME, NUMBER, H2, [RUN, EXTRA])
     command(stack, "/mini full-review")
-    second = wait_reviews(stack, 2)[1]
+    # Nothing new inline: no second review; the run is read from the living summary comment.
+    second = {"body": wait_summary(stack.github, OWNER, NAME, NUMBER, containing="Run history (2)")}
+    assert len(stack.github.reviews(OWNER, NAME, NUMBER)) == 1
     assert bot_roots(stack) == [root]  # nothing repeated, nothing new posted inline
     run = run_of(stack, second)
     suppressed = [f for f in run["findings"] if f["outcome"].startswith("suppressed by learning")]
@@ -93,11 +96,7 @@ def test_a_push_that_fixes_the_flagged_line_resolves_the_thread_with_one_reply(s
     assert '<thread id="1" path="app/run.py"' in check.user and "shlex.quote" in check.user
     # Another review of the same head neither replies again nor asks the model again.
     command(stack, "/mini full-review")
-    review = (
-        wait_reviews(stack, 3)[2]
-        if len(stack.github.reviews(OWNER, NAME, NUMBER)) > 2
-        else wait_reviews(stack, 3)[2]
-    )
+    review = {"body": wait_summary(stack.github, OWNER, NAME, NUMBER, containing="Run history (3)")}
     run = run_of(stack, review)
     assert run["status"] == "posted"
     assert len(bot_replies(stack, root["id"])) == 1 and len(requests_for(stack, "fix_verdicts")) == 1

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import webhook_payload
-from tests.e2e.harness import Stack, running_stack, running_stack_on, wait_for
+from tests.e2e.harness import Stack, running_stack, running_stack_on, wait_for, wait_summary
 from tests.e2e.test_backbone import APP_PATCH
 from tests.e2e.test_backbone import UTIL_PATCH as BACKBONE_UTIL_PATCH
 from tests.fakes.github import FakeGitHub
@@ -105,6 +105,17 @@ def reviews(stack: Stack) -> list[dict[str, Any]]:
 
 def comments(stack: Stack) -> list[dict[str, Any]]:
     return stack.github.review_comments(OWNER, NAME, NUMBER)
+
+
+def summary_of(stack_or_github: Stack | FakeGitHub, containing: str = "") -> str:
+    """The living summary comment's body, once it mentions `containing` (e.g. a head's short sha)."""
+    github = stack_or_github.github if isinstance(stack_or_github, Stack) else stack_or_github
+    return wait_summary(github, OWNER, NAME, NUMBER, containing=containing)
+
+
+def this_run(summary: str) -> str:
+    """What a summary says about its own run (notes carried from earlier runs left out)."""
+    return summary.split("Notes from earlier runs", 1)[0]
 
 
 def wait_reviews(stack: Stack, n: int, what: str = "") -> list[dict[str, Any]]:
@@ -223,38 +234,39 @@ def test_three_synchronize_within_a_second_become_one_review_of_the_last_head(tm
 def test_a_push_reviews_only_what_changed_and_a_force_push_repeats_nothing(stack: Stack) -> None:
     open_pr(stack)
     stack.deliver("pull_request", pr_event("opened", H1))
-    first = wait_reviews(stack, 1)[0]
+    wait_reviews(stack, 1)
     assert new_lines(comments(stack)) == [("app/run.py", 5)]
-    assert "Unresolved TODO" in first["body"]  # the nit is a summary note
+    assert "Unresolved TODO" in summary_of(stack, H1[:12])  # the nit is a summary note
     wait_runs_done(stack, 1)
 
     # H2 adds an unrelated file; the commented BUG line is still in the PR's diff.
     stack.github.push(OWNER, NAME, NUMBER, H2, files=[RUN, UTIL, EXTRA])
-    stack.github.set_compare(OWNER, NAME, H1, H2, files=[EXTRA])
     seen = len(stack.model.requests)
     stack.deliver("pull_request", pr_event("synchronize", H2))
     second = wait_reviews(stack, 2)[1]
     assert second["commit_id"] == H2
     assert model_paths(stack, seen) == ["app/extra.py"]
     assert new_lines(comments(stack)) == [("app/extra.py", 2), ("app/run.py", 5)]
-    assert f"Incremental review of the changes since {H1[:7]}" in second["body"]
-    assert "Unresolved TODO" not in second["body"]
+    summary = summary_of(stack, H2[:12])
+    assert f"Incremental review of the changes since {H1[:7]}" in summary
+    assert "Unresolved TODO" not in this_run(summary) and "Unresolved TODO" in summary  # carried, folded
     runs = wait_runs_done(stack, 2)
     assert runs[1]["mode"] == "incremental" and runs[1]["files_total"] == 3
 
-    # A force-push: H2 is no longer an ancestor, so compare H2...H3 is 404 and everything is reviewed.
-    # The BUG line moved (5 -> 7) but its fingerprint did not: no comment is repeated.
-    stack.github.push(OWNER, NAME, NUMBER, H3, files=[RUN_SHIFTED, UTIL, EXTRA])
+    # A force-push whose old commits are gone: compare base...H2 is 404 and everything is reviewed.
+    # The BUG line moved (5 -> 7) but its fingerprint did not: no comment is repeated, and a run with
+    # nothing new inline posts no review at all: the summary comment and the check run say it.
+    stack.github.push(OWNER, NAME, NUMBER, H3, files=[RUN_SHIFTED, UTIL, EXTRA], force=True)
     seen = len(stack.model.requests)
     stack.deliver("pull_request", pr_event("synchronize", H3))
-    third = wait_reviews(stack, 3)[2]
-    assert third["commit_id"] == H3
+    runs = wait_runs_done(stack, 3)
+    assert len(reviews(stack)) == 2
     assert model_paths(stack, seen) == ["app/extra.py", "app/run.py", "app/util.py"]
     assert len(comments(stack)) == 2, new_lines(comments(stack))
-    assert "force-push" in third["body"]
-    assert "3 repeats of earlier comments skipped" in third["body"], third["body"]
-    assert "Unresolved TODO" not in third["body"]
-    runs = wait_runs_done(stack, 3)
+    summary = this_run(summary_of(stack, H3[:12]))
+    assert "force-push" in summary
+    assert "3 repeats of earlier comments skipped" in summary, summary
+    assert "Unresolved TODO" not in summary
     assert runs[2]["mode"] == "full" and runs[2]["inline_count"] == 0
 
 
@@ -271,12 +283,12 @@ def test_markers_on_github_stop_repeats_when_the_database_is_lost(tmp_path: Path
     # A new database knows nothing: no fingerprints and no last reviewed head, so a full review.
     with running_stack_on(github, tmp_path / "second.db") as second:
         second.deliver("pull_request", pr_event("synchronize", H2))
-        review = wait_reviews(second, 2)[1]
         run = wait_runs_done(second, 1)[0]
-    assert review["commit_id"] == H2
+        summary = this_run(summary_of(second, H2[:12]))
+    assert len(github.reviews(OWNER, NAME, NUMBER)) == 1  # nothing new inline: no second review
     assert run["mode"] == "full" and run["inline_count"] == 0
     assert new_lines(github.review_comments(OWNER, NAME, NUMBER)) == [("app/run.py", 5)]
-    assert re.search(r"\d+ repeats? of earlier comments skipped", review["body"]), review["body"]
+    assert re.search(r"\d+ repeats? of earlier comments skipped", summary), summary
 
 
 def test_summary_notes_do_not_repeat_when_the_database_is_lost(tmp_path: Path) -> None:
@@ -284,13 +296,18 @@ def test_summary_notes_do_not_repeat_when_the_database_is_lost(tmp_path: Path) -
     open_pr(github)
     with running_stack_on(github, tmp_path / "first.db") as first:
         first.deliver("pull_request", pr_event("opened", H1))
-        assert "Unresolved TODO" in wait_reviews(first, 1)[0]["body"]
+        assert "Unresolved TODO" in summary_of(first, H1[:12])
         wait_runs_done(first, 1)
     github.push(OWNER, NAME, NUMBER, H2, files=[RUN_SHIFTED, UTIL])
     with running_stack_on(github, tmp_path / "second.db") as second:
         second.deliver("pull_request", pr_event("synchronize", H2))
-        review = wait_reviews(second, 2)[1]
-    assert "Unresolved TODO" not in review["body"]
+        summary = summary_of(second, H2[:12])
+    assert "Unresolved TODO" not in this_run(summary)
+    assert (
+        len(wait_summary(github, OWNER, NAME, NUMBER))
+        and len([c for c in github.issue_comments(OWNER, NAME, NUMBER) if "mini-review:summary" in c["body"]])
+        == 1
+    )
 
 
 # ---- repository config from the BASE branch ------------------------------------------------------
@@ -323,7 +340,8 @@ def test_base_branch_config_is_honoured_and_the_prs_own_config_change_is_not(sta
     assert "docs/guide.md" not in model_paths(stack)
     assert "app/run.py" in model_paths(stack)
     assert all(c["path"] != "docs/guide.md" for c in comments(stack))
-    assert "docs/guide.md" in review["body"]  # listed as not reviewed, with the reason
+    assert review["commit_id"] == H1
+    assert "docs/guide.md" in summary_of(stack)  # listed as not reviewed, with the reason
     skipped = {s["path"]: s["reason"] for s in run["skipped"]}
     assert "docs/guide.md" in skipped and "exclude" in skipped["docs/guide.md"], skipped
     config_reads = [
@@ -346,7 +364,8 @@ def test_an_invalid_base_config_still_reviews_with_defaults_and_says_why(stack: 
     # Defaults apply: the docs file is reviewed and its BUG line commented.
     assert model_paths(stack) == ["app/run.py", "docs/guide.md"]
     assert new_lines(comments(stack)) == [("app/run.py", 5), ("docs/guide.md", 2)]
-    for text in (review["body"], final["output"]["summary"]):
+    assert review["commit_id"] == H1
+    for text in (summary_of(stack), final["output"]["summary"]):
         assert "Repository configuration problem" in text and "paths.exclude" in text, text
 
 
@@ -378,9 +397,11 @@ def test_check_run_goes_queued_in_progress_completed_with_details_url(stack: Sta
 def test_check_run_is_success_without_findings(stack: Stack) -> None:
     open_pr(stack, files=[CLEAN])
     stack.deliver("pull_request", pr_event("opened", H1))
-    wait_reviews(stack, 1)
+    wait_runs_done(stack, 1)
     final = wait_for(lambda: all_checks_completed(stack), what="the check run completed")[0][-1]
     assert final["conclusion"] == "success" and final["output"]["title"] == "No findings"
+    assert reviews(stack) == []  # nothing to say inline: no review, only the summary and the check
+    assert "no findings" in summary_of(stack, H1[:12])
 
 
 def test_fail_on_major_fails_the_check_run(stack: Stack) -> None:
@@ -411,11 +432,10 @@ def test_rerequested_check_run_reviews_that_head_again(stack: Stack) -> None:
     response = stack.deliver("check_run", payload)
     assert response.status_code == 202, response.text
 
-    second = wait_reviews(stack, 2)[1]
     runs = wait_runs_done(stack, 2)
-    assert second["commit_id"] == H1
+    assert runs[1]["head_sha"] == H1
     assert runs[1]["trigger"] == "check_run.rerequested" and runs[1]["mode"] == "full"
-    assert len(comments(stack)) == 1  # the re-run repeats nothing
+    assert len(comments(stack)) == 1 and len(reviews(stack)) == 1  # the re-run repeats nothing
     histories = wait_for(lambda: all_checks_completed(stack), what="both check runs completed")
     assert len(histories) == 2 and statuses(histories[1]) == ["queued", "in_progress", "completed"]
     assert histories[1][-1]["details_url"] == f"{PUBLIC}/runs/{runs[1]['id']}"

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import webhook_payload
-from tests.e2e.harness import Stack, running_stack, wait_for
+from tests.e2e.harness import SUMMARY_MARKER, Stack, running_stack, wait_for
 from tests.e2e.test_living_on_pr import (
     EXTRA,
     H1,
@@ -34,6 +34,7 @@ from tests.e2e.test_living_on_pr import (
     pr_event,
     pr_runs,
     reviews,
+    summary_of,
     wait_reviews,
     wait_runs_done,
 )
@@ -86,8 +87,12 @@ def command(stack: Stack, body: str, **kw: Any) -> int:
 
 
 def replies(stack: Stack) -> list[str]:
-    """Bodies of the comments mini-review wrote in the PR conversation, oldest first."""
-    return [c["body"] for c in stack.github.issue_comments(OWNER, NAME, NUMBER) if c["user"]["type"] == "Bot"]
+    """Bodies of the replies mini-review wrote in the PR conversation, oldest first (not the summary)."""
+    return [
+        c["body"]
+        for c in stack.github.issue_comments(OWNER, NAME, NUMBER)
+        if c["user"]["type"] == "Bot" and not c["body"].startswith(SUMMARY_MARKER)
+    ]
 
 
 def wait_replies(stack: Stack, n: int) -> list[str]:
@@ -156,7 +161,8 @@ def test_review_only_risk_posts_only_risk_comments(tmp_path: Path) -> None:
         posted = comments(stack)
         assert new_lines(posted) == [("app/run.py", 5)]
         assert all("risk" in c["body"] and "lint" not in c["body"] for c in posted)
-        assert "Spacing" not in review["body"] and "lint" not in review["body"]
+        summary = summary_of(stack, H1[:12])
+        assert review["commit_id"] == H1 and "Spacing" not in summary and "lint" not in summary
         assert [f["category"] for f in run["findings"]] == ["risk"]
 
         # Without --only, the lint finding is posted and the risk comment is not repeated.
@@ -194,11 +200,10 @@ def test_review_is_incremental_and_full_review_looks_at_everything_again(stack: 
 
     seen = len(stack.model.requests)
     command(stack, "/mini full-review")
-    third = wait_reviews(stack, 3)[2]
     runs = wait_runs_done(stack, 3)
     assert model_paths(stack, seen) == ["app/extra.py", "app/run.py", "app/util.py"]
     assert runs[2]["trigger"] == "command:full-review" and runs[2]["mode"] == "full"
-    assert third["commit_id"] == H2
+    assert runs[2]["head_sha"] == H2 and len(reviews(stack)) == 2  # nothing new inline: no review
     assert new_lines(comments(stack)) == [("app/extra.py", 2), ("app/run.py", 5)]  # nothing repeated
 
 

@@ -40,6 +40,7 @@ DOCS = "https://docs.github.com/rest"
 MAX_BODY = 65536
 MAX_OUTPUT_TEXT = 65535
 MAX_FILES = 3000
+COMPARE_MAX_FILES = 300
 MAX_ANNOTATIONS = 50
 JWT_MAX_SECONDS = 600
 CLOCK_SKEW = 60
@@ -125,6 +126,8 @@ class _Pull:
     heads: list[tuple[str, list[dict[str, Any]]]]
     state: str = "open"
     head_repo: str | None = None  # a fork's full name; None: a branch of the base repository
+    former_bases: set[str] = field(default_factory=set)  # base shas this PR had before (base moved)
+    gone: set[str] = field(default_factory=set)  # heads a force-push dropped: compare no longer knows them
     reviews: list[dict[str, Any]] = field(default_factory=list)
     review_comments: list[dict[str, Any]] = field(default_factory=list)
 
@@ -248,6 +251,7 @@ class FakeGitHub(ConversationFake):
             ("GET", re.compile(_REPO + r"/issues/(?P<n>\d+)/comments"), self._list_issue_comments, True),
             ("POST", re.compile(_REPO + r"/issues/(?P<n>\d+)/comments"), self._create_issue_comment, True),
             ("POST", re.compile(_REPO + r"/issues/comments/(?P<cid>\d+)/reactions"), self._react, True),
+            ("PATCH", re.compile(_REPO + r"/issues/comments/(?P<cid>\d+)"), self._edit_issue_comment, True),
             ("GET", re.compile(_REPO + r"/collaborators/(?P<user>[^/]+)/permission"), self._permission, True),
         ]
         self._routes += self._conversation_routes()  # replies, reactions, GraphQL: github_conversation.py
@@ -314,18 +318,44 @@ class FakeGitHub(ConversationFake):
             )
 
     def push(
-        self, owner: str, name: str, number: int, new_head_sha: str, files: list[dict[str, Any]]
+        self,
+        owner: str,
+        name: str,
+        number: int,
+        new_head_sha: str,
+        files: list[dict[str, Any]],
+        *,
+        force: bool = False,
+        base_sha: str | None = None,
     ) -> None:
-        """Move the PR head (a push or force-push); older heads stay valid review commit_ids."""
+        """Move the PR head; `files` is the PR's diff (base...head) at the new head.
+
+        Older heads stay valid review commit_ids. Compare `base...old_head` keeps answering with the
+        PR's diff at that head (as GitHub does while the commit exists) unless `force` dropped the
+        older heads (a force-push whose commits are gone: 404). `base_sha` moves the PR's base, as
+        when the base branch gained commits ("Update branch" merges them into the PR's head).
+        """
         with self._lock:
             repo = self._repo_or_raise(owner, name)
             pull = repo.pulls[number]
+            if force:
+                pull.gone |= {sha for sha, _ in pull.heads}
+            if base_sha is not None and base_sha != pull.base_sha:
+                pull.former_bases.add(pull.base_sha)
+                pull.base_sha = base_sha
             pull.heads.append((new_head_sha, [self._file_entry(repo, new_head_sha, f) for f in files]))
 
     def close_pull(self, owner: str, name: str, number: int) -> None:
         """Close the pull request (as its author clicking "Close")."""
         with self._lock:
             self._repo_or_raise(owner, name).pulls[number].state = "closed"
+
+    def delete_issue_comment(self, owner: str, name: str, comment_id: int) -> None:
+        """Delete a conversation comment, as a user with the rights to would."""
+        with self._lock:
+            repo = self._repo_or_raise(owner, name)
+            for comments in repo.issue_comments.values():
+                comments[:] = [c for c in comments if c["id"] != comment_id]
 
     def set_file(self, owner: str, name: str, ref: str, path: str, content: bytes | str) -> None:
         """Store a file's content at a ref (branch name or sha) for the contents API."""
@@ -817,10 +847,20 @@ class FakeGitHub(ConversationFake):
         }
         return 200, payload, {}
 
+    def _pull_diff_at(self, repo: _Repo, base: str, head: str) -> dict[str, Any] | None:
+        """`base...head` for a PR's base (current or former) and one of its heads: its diff then."""
+        for pull in repo.pulls.values():
+            if base != pull.base_sha and base not in pull.former_bases:
+                continue
+            for sha, files in pull.heads:
+                if sha == head and sha not in pull.gone:
+                    return {"ahead_by": 1, "behind_by": 0, "files": files}
+        return None
+
     def _compare(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         assert ctx.repo is not None
         base, head = ctx.params["base"], ctx.params["head"]
-        found = ctx.repo.compares.get((base, head))
+        found = ctx.repo.compares.get((base, head)) or self._pull_diff_at(ctx.repo, base, head)
         if found is None:
             raise _not_found()
         ahead, behind = found["ahead_by"], found["behind_by"]
@@ -839,7 +879,7 @@ class FakeGitHub(ConversationFake):
             "merge_base_commit": {"sha": base},
             "base_commit": {"sha": base},
             "commits": [],
-            "files": copy.deepcopy(found["files"]),
+            "files": copy.deepcopy(found["files"][:COMPARE_MAX_FILES]),  # GitHub lists at most 300
         }
         return 200, payload, {}
 
@@ -995,6 +1035,24 @@ class FakeGitHub(ConversationFake):
         if len(body) > MAX_BODY:
             raise _unprocessable("Body is too long (maximum is 65536 characters)")
         return 201, self._issue_comment(ctx.repo, number, body, self._bot()), {}
+
+    def _edit_issue_comment(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        assert ctx.repo is not None
+        comment_id = int(ctx.params["cid"])
+        found = [c for cs in ctx.repo.issue_comments.values() for c in cs if c["id"] == comment_id]
+        if not found:
+            raise _not_found()
+        comment = found[0]
+        if comment["user"].get("login") != self.bot_login:
+            raise _Reply(403, "Resource not accessible by integration")  # not ours to edit
+        body = ctx.body.get("body") if isinstance(ctx.body, dict) else None
+        if not isinstance(body, str) or not body:
+            raise _unprocessable("Body can't be blank")
+        if len(body) > MAX_BODY:
+            raise _unprocessable("Body is too long (maximum is 65536 characters)")
+        comment["body"] = body
+        comment["updated_at"] = _iso(time.time())
+        return 200, comment, {}
 
     def _react(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         assert ctx.repo is not None

@@ -13,7 +13,7 @@ enforce the same rules the pipeline depends on:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,6 +23,7 @@ from app.errors import GitHubPermanentError, ModelError, ReviewRejectedError
 from app.github.models import (
     CheckRunConclusion,
     CheckRunStatus,
+    Comparison,
     PostedText,
     PullFile,
     PullRequestInfo,
@@ -74,7 +75,9 @@ class MemoryGitHub:
         self.contents: dict[tuple[str, str | None], bytes] = {}  # (path, ref) -> bytes
         self.unreadable: dict[tuple[str, str | None], Exception] = {}  # (path, ref) -> what reading raises
         self.private_repos: set[str] = set()  # full names
-        self.compares: dict[tuple[str, str], list[PullFile] | None] = {}
+        # compare/{base}...{head}: the PR's diff at a head; None (or absent) answers 404, as for a
+        # head a force-push dropped; "truncated" is GitHub's 300-file cap.
+        self.compares: dict[tuple[str, str], list[PullFile] | None | str] = {}
         self.check_runs: dict[int, list[dict[str, Any]]] = {}  # id -> every state it went through
         self.permissions: dict[str, str] = {}
         self.reactions: list[tuple[int, str]] = []
@@ -111,7 +114,24 @@ class MemoryGitHub:
         return list(files)
 
     async def compare_files(self, repo: RepoRef, base_sha: str, head_sha: str) -> list[PullFile] | None:
-        return self.compares.get((base_sha, head_sha))
+        found = self.compares.get((base_sha, head_sha))
+        return found if isinstance(found, list) else None
+
+    async def compare_diff(self, repo: RepoRef, base: str, head: str) -> Comparison:
+        found = self.compares.get((base, head))
+        if found == "truncated":
+            return Comparison(status="truncated")
+        if isinstance(found, list):
+            return Comparison(status="ok", files=found)
+        return Comparison(status="missing")
+
+    async def update_issue_comment(self, repo: RepoRef, comment_id: int, body: str) -> bool:
+        for pull in self.pulls.values():
+            for index, comment in enumerate(pull.issue_comments):
+                if comment.id == comment_id:
+                    pull.issue_comments[index] = comment.model_copy(update={"body": body})
+                    return True
+        return False
 
     async def get_file(self, repo: RepoRef, path: str, ref: str | None) -> bytes | None:
         if (path, ref) in self.unreadable:
@@ -164,8 +184,11 @@ class MemoryGitHub:
         return review.id
 
     async def create_issue_comment(self, repo: RepoRef, number: int, body: str) -> int:
-        self._pull(number).issue_comments.append(PostedText(body=body, user_login=BOT, user_type="Bot"))
-        return next(self._ids)
+        comment_id = next(self._ids)
+        self._pull(number).issue_comments.append(
+            PostedText(body=body, user_login=BOT, user_type="Bot", id=comment_id)
+        )
+        return comment_id
 
     async def add_reaction(self, repo: RepoRef, comment_id: int, content: ReactionContent = "eyes") -> None:
         self.reactions.append((comment_id, content))
@@ -330,6 +353,8 @@ class ScriptedReviewer:
         *,
         instructions_for_path: PathInstructions,
         on_chunk_done: ChunkDone | None = None,
+        head_texts: Mapping[str, str] | None = None,
+        cache_key: str | None = None,
     ) -> ReviewOutcome:
         outcome = ReviewOutcome()
         for chunk in chunks:

@@ -260,3 +260,42 @@ async def test_fake_can_cite_wrong_line_numbers_with_the_right_quote() -> None:
         (13, "    return 1  # BUG"),
         (14, "    # TODO: later"),
     ]
+
+
+# ---- packing, cache key -----------------------------------------------------------------------------
+
+
+async def test_packed_small_files_cost_one_call_and_keep_findings_on_their_own_files_and_lines() -> None:
+    chunks = [buggy(f"pkg/m{i}.py", i) for i in range(6)]
+    async with gateway() as (fake, client):
+        outcome = await review(client, chunks, pack_tokens=12_000, prompt_cache_key="mini-review-abc")
+    assert outcome.calls_planned == 1 and len(fake.requests) == 1
+    assert fake.requests[0].paths == [c.path for c in chunks]
+    assert fake.requests[0].body["prompt_cache_key"] == "mini-review-abc"
+    shown = {(c.path, line.new_no, line.text) for c in chunks for line in c.hunks[0].lines}
+    assert len(outcome.findings) == 12  # a BUG and a TODO in each file
+    assert all((f.path, f.line, f.quote) in shown for f in outcome.findings)
+    assert sorted({f.path for f in outcome.findings}) == [c.path for c in chunks]
+
+
+async def test_a_packed_call_that_fails_lists_every_file_in_it() -> None:
+    chunks = [buggy(f"pkg/m{i}.py", i) for i in range(3)]
+    async with gateway() as (fake, client):
+        fake.script(*[Fault.server_error()] * 5)
+        outcome = await review(client, chunks, pack_tokens=12_000)
+    assert sorted(c.path for c in outcome.failed) == [c.path for c in chunks]
+    assert outcome.findings == []
+
+
+async def test_a_finding_citing_the_wrong_member_path_is_moved_to_the_file_showing_its_line() -> None:
+    def brain(view: ChunkView) -> list[dict[str, Any]]:
+        if view.path != "pkg/b.py":
+            return []
+        line = view.lines[-1]
+        return [finding(view, line, title="crossed", path="pkg/a.py")]
+
+    a = make_chunk("pkg/a.py", [("+", "alpha = 1")])
+    b = make_chunk("pkg/b.py", [("+", "beta = compute()")])
+    async with gateway(brain=brain) as (_fake, client):
+        outcome = await review(client, [a, b], pack_tokens=12_000)
+    assert [(f.path, f.quote) for f in outcome.findings] == [("pkg/b.py", "beta = compute()")]

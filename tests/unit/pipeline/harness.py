@@ -9,6 +9,7 @@ from app.errors import ModelError
 from app.github.models import PullFile, PullRequestInfo
 from app.jobs.models import ReviewJob
 from app.pipeline.run import ReviewRun
+from app.publish.living import is_living_summary
 from app.review.findings import Finding
 from app.settings import Settings
 from app.storage.models import RunStatus
@@ -60,6 +61,12 @@ class Bench:
         reviews = self.reviews(number)
         assert len(reviews) == 1, f"expected one review, got {len(reviews)}"
         return reviews[0]
+
+    def summary(self, number: int = 7) -> str:
+        """The PR's living summary comment (exactly one after a run)."""
+        found = [c.body for c in self.github.pulls[number].issue_comments if is_living_summary(c.body)]
+        assert len(found) == 1, f"expected one summary comment, got {len(found)}"
+        return found[0]
 
     def reviewed_paths(self) -> list[str]:
         return sorted({chunk.path for chunk, _, _ in self.reviewer.calls})

@@ -118,7 +118,9 @@ def test_a_posted_review_is_decided_with_its_record() -> None:
     decision = decide(_facts(outcome))
     assert [(c["path"], c["line"]) for c in decision.comments] == [(PATH, 3)]
     assert decision.move_baseline and decision.check.conclusion == "neutral"
-    assert decision.record.status is RunStatus.POSTED and decision.record.summary == decision.body_parts[0]
+    assert decision.record.status is RunStatus.POSTED and decision.record.summary == decision.check.summary
+    assert decision.review_body is not None and "1 new inline comment" in decision.review_body
+    assert "Unresolved" not in decision.review_body  # notes live in the summary comment, not the review
     outcomes = sorted(f.outcome for f in decision.record.findings or [])
     assert outcomes == ["inline comment", "summary: below thresholds or over the inline cap"]
     # Both the inline comment and the summary note are remembered, so neither is repeated.
@@ -132,7 +134,7 @@ def test_known_fingerprints_are_not_posted_again() -> None:
     assert again.comments == [] and again.remember == []
 
 
-def test_when_every_chunk_failed_notes_are_not_marked_as_shown() -> None:
+def test_when_every_chunk_failed_the_summary_says_so_and_its_notes_count_as_shown() -> None:
     inputs = _inputs()
     failures = [ChunkFailure(c.path, c.part, c.parts, "quota exceeded") for c in inputs.plan.chunks]
     secret = finding(PATH, 2, title=SECRET_TITLE)
@@ -140,5 +142,13 @@ def test_when_every_chunk_failed_notes_are_not_marked_as_shown() -> None:
     decision = decide(_facts(ReviewOutcome(findings=[secret, nit], failed=failures), inputs))
     assert decision.record.status is RunStatus.FAILED and decision.record.error == "quota exceeded"
     assert [c["line"] for c in decision.comments] == [2]  # the secret warning stands on its own
-    assert [path for _, path in decision.remember] == [PATH]  # only the inline one: no note was shown
+    # The living summary still shows the note (with the failure on top): it is remembered as shown.
+    assert [path for _, path in decision.remember] == [PATH, PATH]
+    assert "could not review this pull request: quota exceeded" in decision.summary.notices[0]
     assert decision.check.title.startswith("Review failed") and not decision.move_baseline
+
+
+def test_nothing_new_inline_means_no_review_only_the_summary() -> None:
+    decision = decide(_facts(ReviewOutcome(findings=[finding(PATH, 5, severity=Severity.NIT)])))
+    assert decision.comments == [] and decision.review_body is None
+    assert decision.entry.findings == 1 and decision.entry.inline == 0

@@ -35,7 +35,8 @@ async def test_a_review_posts_inline_comments_and_records_the_run(bench: Bench) 
     assert run.status is RunStatus.POSTED and run.mode is ReviewMode.FULL
     assert (run.inline_count, run.review_id, run.files_total, run.files_reviewed) == (1, review.id, 2, 2)
     assert [(f.path, f.line, f.outcome) for f in run.findings] == [(TOTAL, 3, "inline comment")]
-    assert run.summary == review.body and run.finished_at is not None
+    assert run.summary is not None and run.summary in bench.summary() and run.finished_at is not None
+    assert "1 new inline comment" in review.body and "/runs/" in review.body
     assert run.model_calls == 2 and run.prompt_tokens == 2000
     assert {"fetch_pull", "load_config", "fetch_files", "plan", "model", "place", "publish", "total"} <= set(
         run.timings
@@ -47,7 +48,8 @@ async def test_no_findings_is_a_successful_check(bench: Bench) -> None:
     assert await bench.run() is RunStatus.POSTED
     check = bench.github.final_check()
     assert (check["conclusion"], check["title"]) == ("success", "No findings")
-    assert bench.only_review().comments == []
+    assert bench.reviews() == []  # nothing to say inline: no review at all
+    assert "no findings" in bench.summary()
 
 
 @pytest.mark.parametrize(
@@ -76,7 +78,7 @@ async def test_fail_on_ignores_findings_below_the_shown_thresholds(bench: Bench)
     bench.config("fail_on: major\n")
     bench.answer({TOTAL: [finding(TOTAL, 2, severity=Severity.CRITICAL, confidence=0.2)]})
     await bench.run()
-    assert bench.only_review().comments == []
+    assert bench.reviews() == [] and "Total ignores tax" in bench.summary()
     assert bench.github.final_check()["conclusion"] == "neutral"
 
 
@@ -99,7 +101,7 @@ async def test_fail_on_counts_findings_over_the_inline_cap(bench: Bench) -> None
     bench.config("fail_on: major\nmax_inline_comments: 0\n")
     bench.answer({TOTAL: [finding(TOTAL, 2, severity=Severity.MAJOR)]})
     await bench.run()
-    assert bench.only_review().comments == []
+    assert bench.reviews() == []  # over the cap: shown in the summary comment, no review
     assert bench.github.final_check()["conclusion"] == "failure"
 
 
@@ -191,12 +193,13 @@ def _reviewed_before(bench: Bench, head: str) -> None:
 
 async def test_an_incremental_review_looks_only_at_what_changed_since_the_baseline(bench: Bench) -> None:
     _reviewed_before(bench, "h0" * 20)
-    bench.github.compares[("h0" * 20, pull().head_sha)] = [added_file(TAX, source(6, "rate"))]
+    # The PR's diff at the baseline (base...baseline) had src/total.py only: src/tax.py is new.
+    bench.github.compares[(pull().base_sha, "h0" * 20)] = [added_file(TOTAL, source(10))]
     assert await bench.run() is RunStatus.POSTED
     assert bench.reviewed_paths() == [TAX]
     run = bench.store.only_run()
     assert run.mode is ReviewMode.INCREMENTAL
-    assert "Incremental review of the changes since h0h0h0h" in bench.only_review().body
+    assert "Incremental review of the changes since h0h0h0h" in bench.summary()
     assert bench.baseline() == pull().head_sha
 
 
@@ -207,7 +210,7 @@ async def test_an_incremental_review_looks_only_at_what_changed_since_the_baseli
 )
 async def test_full_reviews_ignore_the_baseline(bench: Bench, review: object, config: str) -> None:
     _reviewed_before(bench, "h0" * 20)
-    bench.github.compares[("h0" * 20, pull().head_sha)] = [added_file(TAX, source(6, "rate"))]
+    bench.github.compares[(pull().base_sha, "h0" * 20)] = [added_file(TOTAL, source(10))]
     bench.config(config)
     await bench.run(review)  # type: ignore[arg-type]
     assert bench.reviewed_paths() == [TAX, TOTAL]
@@ -218,7 +221,28 @@ async def test_a_force_pushed_baseline_means_a_full_review(bench: Bench) -> None
     _reviewed_before(bench, "gone" * 10)  # compare answers None: not in the branch any more
     await bench.run()
     assert bench.reviewed_paths() == [TAX, TOTAL]
-    assert "no longer in the branch (force-push)" in bench.only_review().body
+    assert "no longer in the branch (force-push)" in bench.summary()
+
+
+async def test_a_base_update_that_leaves_the_prs_own_diff_alone_reviews_nothing(bench: Bench) -> None:
+    _reviewed_before(bench, "h0" * 20)
+    bench.github.compares[(pull().base_sha, "h0" * 20)] = [
+        added_file(TOTAL, source(10)),
+        added_file(TAX, source(6, "rate")),
+    ]
+    assert await bench.run() is RunStatus.POSTED
+    assert bench.reviewed_paths() == [] and bench.reviews() == []
+    assert "nothing new to review" in bench.summary()
+    assert bench.baseline() == pull().head_sha
+
+
+async def test_a_capped_comparison_means_a_full_review_and_says_why(bench: Bench) -> None:
+    _reviewed_before(bench, "h0" * 20)
+    bench.github.compares[(pull().base_sha, "h0" * 20)] = "truncated"
+    await bench.run()
+    assert bench.reviewed_paths() == [TAX, TOTAL]
+    summary = bench.summary()
+    assert "stops at 300 files" in summary and "force-push" not in summary
 
 
 @pytest.mark.parametrize(
@@ -272,7 +296,7 @@ async def test_a_failed_chunk_is_reported_and_the_rest_is_posted(bench: Bench) -
     bench.answer({TOTAL: [finding(TOTAL, 3)], TAX: ModelError("gateway timeout")})
     assert await bench.run() is RunStatus.POSTED
     review = bench.only_review()
-    assert len(review.comments) == 1 and "gateway timeout" in review.body
+    assert len(review.comments) == 1 and "gateway timeout" in bench.summary()
     run = bench.store.only_run()
     assert [(c.chunk, c.error) for c in run.failed_chunks] == [(f"{TAX} (part 1/1)", "gateway timeout")]
 
@@ -280,8 +304,8 @@ async def test_a_failed_chunk_is_reported_and_the_rest_is_posted(bench: Bench) -
 async def test_when_every_chunk_fails_the_run_fails_and_says_so(bench: Bench) -> None:
     bench.answer({TOTAL: ModelError("quota exceeded"), TAX: ModelError("quota exceeded")})
     assert await bench.run() is RunStatus.FAILED
-    review = bench.only_review()
-    assert review.body.startswith("**mini-review could not review this pull request.**")
+    assert bench.reviews() == []
+    assert "could not review this pull request: quota exceeded" in bench.summary()
     check = bench.github.final_check()
     assert check["conclusion"] == "neutral" and check["title"].startswith("Review failed")
     run = bench.store.only_run()
@@ -310,7 +334,7 @@ async def test_secret_findings_are_posted_whatever_the_model_or_filters_do(model
 async def test_budget_exhaustion_lists_what_was_not_sent(bench: Bench) -> None:
     bench.reviewer.budget_chunks = 1
     assert await bench.run() is RunStatus.POSTED
-    body = bench.only_review().body
+    body = bench.summary()
     assert "Per-PR budget reached: 1 chunk(s) were not sent to the model." in body
     run = bench.store.only_run()
     not_sent = [s for s in run.skipped if s.reason == "not sent: budget reached"]
@@ -323,8 +347,8 @@ async def test_a_second_review_does_not_repeat_a_comment(bench: Bench) -> None:
     bench.answer({TOTAL: [finding(TOTAL, 3)]})
     await bench.run()
     await bench.run(job(trigger="command:full-review", full=True))
-    first, second = bench.reviews()
-    assert len(first.comments) == 1 and second.comments == []
+    [first] = bench.reviews()  # the second run had nothing new inline: no review
+    assert len(first.comments) == 1 and "Run history (2)" in bench.summary()
     outcomes = [f.outcome for f in list(bench.store.runs.values())[1].findings]
     assert outcomes == ["already posted earlier"]
 
@@ -334,7 +358,7 @@ async def test_comments_are_not_repeated_even_when_the_database_forgot_them(benc
     await bench.run()
     bench.store.fingerprints.clear()  # a lost database: the markers on GitHub still tell
     await bench.run(job(full=True))
-    assert bench.reviews()[1].comments == []
+    assert len(bench.reviews()) == 1 and len(bench.reviews()[0].comments) == 1
 
 
 async def test_categories_switched_off_in_config_are_dropped(bench: Bench) -> None:

@@ -1,0 +1,1 @@
+"""Hand-written pull requests with seeded bugs, to measure a reviewer's precision, recall and placement."""
