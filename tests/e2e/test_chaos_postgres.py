@@ -28,7 +28,7 @@ from sqlalchemy import text
 from app.storage.db import create_engine
 from app.webhooks.signature import sign
 from tests.conftest import postgres_available
-from tests.e2e.harness import WEBHOOK_SECRET, settings_for, wait_for
+from tests.e2e.harness import WEBHOOK_SECRET, settings_for, summary_comments, wait_for
 from tests.e2e.test_service_process import CLI, _env
 from tests.fakes.github import FakeGitHub
 from tests.fakes.openai_server import FakeOpenAI
@@ -278,10 +278,7 @@ def test_chaos_on_postgresql_loses_nothing_and_runs_nothing_twice(tmp_path: Path
         open_prs = range(1, PRS - CLOSES + 1)
 
         def settled() -> bool:
-            newest = all(
-                any(r["commit_id"] == _head(n, PUSHES) for r in github.reviews(OWNER, NAME, n))
-                for n in open_prs
-            )
+            newest = all(_reviewed(github, n, _head(n, PUSHES)) for n in open_prs)
             checks = all(h[-1]["status"] == "completed" for h in github.check_runs(OWNER, NAME).values())
             return newest and checks
 
@@ -302,6 +299,8 @@ def test_chaos_on_postgresql_loses_nothing_and_runs_nothing_twice(tmp_path: Path
     for number in range(1, PRS + 1):
         heads = Counter(r["commit_id"] for r in github.reviews(OWNER, NAME, number))
         assert all(n == 1 for n in heads.values()), f"PR {number}: a head reviewed twice: {heads}"
+        summaries = summary_comments(github, OWNER, NAME, number)
+        assert len(summaries) <= 1, f"PR {number}: {len(summaries)} summary comments"
     stuck = {
         i: h[-1]["status"]
         for i, h in github.check_runs(OWNER, NAME).items()
@@ -318,6 +317,11 @@ def test_chaos_on_postgresql_loses_nothing_and_runs_nothing_twice(tmp_path: Path
         )
 
 
+def _reviewed(github: FakeGitHub, number: int, head: str) -> bool:
+    """The PR's living summary (every run rewrites it, review or not) is about `head`."""
+    return any(head[:12] in c["body"] for c in summary_comments(github, OWNER, NAME, number))
+
+
 def _query(database: str, sql: str) -> set[str]:
     async def run() -> set[str]:
         engine = create_engine(f"postgresql://postgres@127.0.0.1:5432/{database}")
@@ -332,11 +336,7 @@ def _query(database: str, sql: str) -> set[str]:
 
 def _diagnose(github: FakeGitHub, database: str, open_prs: range) -> str:
     """What was left behind, for a failure message."""
-    missing = [
-        n
-        for n in open_prs
-        if not any(r["commit_id"] == _head(n, PUSHES) for r in github.reviews(OWNER, NAME, n))
-    ]
+    missing = [n for n in open_prs if not _reviewed(github, n, _head(n, PUSHES))]
     stuck = {i: h[-1] for i, h in github.check_runs(OWNER, NAME).items() if h[-1]["status"] != "completed"}
     jobs = _query(
         database,
