@@ -179,5 +179,5 @@ async def test_other_accounts_spend_does_not_count_and_the_spend_is_shown(bench:
     await bench.store.update_run("mine", RunUpdate(status=RunStatus.POSTED, cost_usd=0.25))
     assert await bench.run() is RunStatus.POSTED
     assert (
-        "$0.25 of $1.00 spent today (UTC) by this installation before this review" in bench.only_review().body
+        "$0.25 of $1.00 spent today (UTC) by this installation before this review" in bench.summary()
     )
