@@ -20,7 +20,7 @@ from app.pipeline.gather import ReviewInputs
 from app.pipeline.posting import Comment
 from app.pipeline.summary import SummaryInputs, build_summary, check_conclusion, check_title, finding_rows
 from app.publish.links import LinkPolicy
-from app.publish.living import RunEntry, review_body
+from app.publish.living import FAILED_NOTE, RunEntry, review_body
 from app.publish.markdown import ReviewSummary, comment_body, summary_body
 from app.publish.placement import PlacedComment, Placement, place_findings, to_review_comment
 from app.review.findings import Category, Finding, Severity
@@ -258,7 +258,7 @@ def _entry(facts: Facts, summary: ReviewSummary, inline: int, *, failed: bool) -
     i, outcome = facts.inputs, facts.outcome
     note = ""
     if failed:
-        note = "failed"
+        note = FAILED_NOTE
     elif i.diff.mode == "incremental" and not i.diff.review_files:
         note = "nothing new"
     elif i.diff.mode == "incremental":

@@ -13,7 +13,9 @@ from app.github.models import RepoRef
 from app.jobs.models import ReviewJob
 from app.pipeline.checks import SUPERSEDED, close_check_runs, create_queued_check
 from app.pipeline.ports import GitHubPort
+from app.pipeline.summary_comment import find_summary
 from app.product import CHECK_RUN_NAME
+from app.publish.living import FAILED_NOTE, history_in
 from app.publish.markdown import REVIEW_FAILED_TITLE
 
 log = logging.getLogger(__name__)
@@ -25,7 +27,15 @@ ALREADY_REVIEWED = (
 async def posted_on_head(
     api: GitHubPort, repo: RepoRef, number: int, head_sha: str, *, bot_login: str
 ) -> bool:
-    """Whether one of our reviews already sits on this head (one that failed everywhere does not count)."""
+    """Whether this head was already reviewed by us (a review that failed everywhere does not count).
+
+    The living summary's run history says it best: a run with nothing new inline posts no review, and a
+    failed run's review may still carry our own secret warnings. Without a summary, our reviews tell.
+    """
+    summary = find_summary(await api.list_issue_comment_texts(repo, number), bot_login)
+    runs = [e for e in history_in(summary.body) if e.head == head_sha] if summary is not None else []
+    if runs:
+        return any(e.note != FAILED_NOTE for e in runs)
     texts = await api.list_review_texts(repo, number)
     return any(
         # Only this App's own reviews count: another account must not be able to suppress one.

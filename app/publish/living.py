@@ -50,6 +50,9 @@ _URL = re.compile(r"https?://[^\s<>()\[\]`|]+")
 _TRUNCATED = "\n\n_\N{HORIZONTAL ELLIPSIS} truncated: the run page lists everything._"
 
 
+FAILED_NOTE = "failed"  # the history note of a run whose every chunk failed
+
+
 class RunEntry(BaseModel):
     """One run, as the history table shows it."""
 
