@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
+from app.conversation.store import ConversationStore
 from app.dashboard import pages
 from app.dashboard.charts import legend, stacked_bars
 from app.dashboard.context import Dashboard, DashboardDep, ViewerDep
@@ -76,6 +77,26 @@ async def home_json(dash: DashboardDep, viewer: ViewerDep) -> Response:
     )
 
 
+async def _repo_view(
+    dash: Dashboard,
+    request: Request,
+    viewer: Viewer,
+    conversation: ConversationStore | None,
+    full_name: str,
+    filters: RunFilter,
+    page: int,
+    *,
+    api: bool,
+) -> RepoPage:
+    """One repository's page data, for the HTML page and its JSON twin alike."""
+    seen = await pages.readable(dash, request, viewer, full_name, api=api)
+    data = await pages.repo(dash, seen, filters, page)
+    if conversation is not None:
+        data.tracked = await conversation.outcome_counts(seen.name)
+        data.learnings = await conversation.list_learnings(seen.name)
+    return data
+
+
 @router.get("/repos/{owner}/{name}", response_class=HTMLResponse)
 async def repo_page(
     request: Request,
@@ -89,11 +110,8 @@ async def repo_page(
     pr: str | None = None,
     page: int = 1,
 ) -> Response:
-    seen = await pages.readable(dash, request, viewer, f"{owner}/{name}", api=False)
-    data = await pages.repo(dash, seen, _filters(status, trigger, pr), page)
-    if conversation is not None:
-        data.tracked = await conversation.outcome_counts(seen.name)
-        data.learnings = await conversation.list_learnings(seen.name)
+    filters = _filters(status, trigger, pr)
+    data = await _repo_view(dash, request, viewer, conversation, f"{owner}/{name}", filters, page, api=False)
     return _html(dash, viewer, "repo.html", page=data, **_charts(data))
 
 
@@ -110,11 +128,8 @@ async def repo_json(
     pr: str | None = None,
     page: int = 1,
 ) -> Response:
-    seen = await pages.readable(dash, request, viewer, f"{owner}/{name}", api=True)
-    data = await pages.repo(dash, seen, _filters(status, trigger, pr), page)
-    if conversation is not None:
-        data.tracked = await conversation.outcome_counts(seen.name)
-        data.learnings = await conversation.list_learnings(seen.name)
+    filters = _filters(status, trigger, pr)
+    data = await _repo_view(dash, request, viewer, conversation, f"{owner}/{name}", filters, page, api=True)
     return _json(data)
 
 
