@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from app.dashboard import actions, auth, routes
 from app.dashboard.auth import message_page
 from app.dashboard.context import Dashboard, build_dashboard, get_dashboard
+from app.dashboard.headers import SecurityHeaders
 from app.dashboard.pages import Refused, refuse
 from app.dashboard.sessions import ANONYMOUS, COOKIE, SessionKeys, Viewer
 from app.dashboard.visibility import AppVisibility
@@ -27,17 +28,6 @@ from app.storage.repository import Store
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
-# Everything is served by the app itself: no CDN, font or script from anywhere else.
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
 
 
 def install_dashboard(app: FastAPI) -> None:
@@ -53,14 +43,7 @@ def install_dashboard(app: FastAPI) -> None:
     app.add_exception_handler(Refused, refused)
     app.add_exception_handler(OAuthError, github_trouble)
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(SecurityHeaders)
 
 
 async def github_trouble(request: Request, exc: Exception) -> Response:
