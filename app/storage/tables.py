@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -55,6 +56,16 @@ deliveries = Table(
     Column("installation_id", BigInteger),
     Column("outcome", String(256), nullable=False),
     Column("received_at", UTCDateTime(), nullable=False),
+    # The intake's inbox: what the delivery asks for (jobs, cancellations, an installation change),
+    # applied after the 2xx by `app.webhooks.applier`; `applied_at` is NULL until then.
+    Column("effects", JSON),
+    Column("applied_at", UTCDateTime()),
+    Index(
+        "ix_deliveries_pending",
+        "received_at",
+        sqlite_where=text("applied_at IS NULL"),
+        postgresql_where=text("applied_at IS NULL"),
+    ),
 )
 
 # The durable queue. A job is claimed with a lease; a crashed worker's lease runs out and the job is
