@@ -1,4 +1,4 @@
-"""FastAPI dependencies: what routes need, typed (`StoreDep`, `SettingsDep`, `WakeWorkerDep`).
+"""FastAPI dependencies: what routes need, typed (`StoreDep`, `SettingsDep`, `IntakeDep`).
 
 `app.main` puts the composition root's adapters on `app.state` once at start-up; these functions are
 the only readers of it, so routes never touch `app.state` and tests can override any of them.
@@ -8,17 +8,16 @@ pool, and three thread hops per webhook were a large share of its acknowledgemen
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Protocol, TypeVar
 
 from fastapi import Depends, Request
 
 from app.conversation.store import ConversationStore
 from app.settings import Settings
+from app.storage.models import Delivery
 from app.storage.repository import Store
 
 T = TypeVar("T")
-WakeWorker = Callable[[], None]
 
 
 def _state(request: Request, name: str, kind: type[T]) -> T:
@@ -42,17 +41,27 @@ async def get_conversation_store(request: Request) -> ConversationStore | None:
     return ConversationStore(store.engine) if isinstance(store, Store) else None
 
 
-async def get_wake_worker(request: Request) -> WakeWorker:
-    wake = getattr(request.app.state, "wake_worker", None)
-    if not callable(wake):
-        raise RuntimeError("app.state.wake_worker is not wired")
-    return wake  # type: ignore[no-any-return]
+class Intake(Protocol):
+    """Where the webhook route hands an accepted delivery: record it durably, then have it applied."""
+
+    async def record(self, delivery: Delivery) -> bool: ...
+
+    def applied_soon(self) -> None: ...
+
+
+async def get_intake(request: Request) -> Intake:
+    intake = getattr(request.app.state, "intake", None)
+    if intake is None:
+        raise RuntimeError("app.state.intake is not wired")
+    return intake  # type: ignore[no-any-return]
 
 
 class Readiness(Protocol):
     async def database_ok(self) -> bool: ...
 
     def worker_alive(self) -> bool: ...
+
+    def intake_alive(self) -> bool: ...
 
 
 async def get_readiness(request: Request) -> Readiness:
@@ -65,5 +74,5 @@ async def get_readiness(request: Request) -> Readiness:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 ConversationStoreDep = Annotated[ConversationStore | None, Depends(get_conversation_store)]
-WakeWorkerDep = Annotated[WakeWorker, Depends(get_wake_worker)]
+IntakeDep = Annotated[Intake, Depends(get_intake)]
 ReadinessDep = Annotated[Readiness, Depends(get_readiness)]

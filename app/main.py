@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Read only through the typed dependencies in app.deps.
         app.state.settings = settings
         app.state.store = wiring.store
-        app.state.wake_worker = wiring.queue.wakeup.set
+        app.state.intake = wiring.start_intake()
         app.state.dashboard = await dashboard_for(
             settings, wiring.store, wiring.github, wiring.queue.wakeup.set
         )
@@ -56,8 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/readyz")
     async def readyz(readiness: ReadinessDep) -> JSONResponse:
-        """Readiness: the database answers and, with a worker in this process, its loops are alive."""
-        checks = {"database": await readiness.database_ok(), "worker": readiness.worker_alive()}
+        """Readiness: the database answers, the delivery applier and (if any) the worker loops are alive."""
+        checks = {
+            "database": await readiness.database_ok(),
+            "worker": readiness.worker_alive(),
+            "intake": readiness.intake_alive(),
+        }
         ready = all(checks.values())
         body = {
             "status": "ok" if ready else "unavailable",

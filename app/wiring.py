@@ -27,6 +27,8 @@ from app.storage.dashboard import DashboardStore
 from app.storage.db import create_engine, migrate
 from app.storage.pacing import SharedWritePacer
 from app.storage.repository import Store
+from app.webhooks.applier import DeliveryApplier, WebhookIntake
+from app.webhooks.inbox import DeliveryInbox
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_S = 6 * 3600
@@ -43,6 +45,7 @@ class Wiring:
     reviewer: ModelReviewer
     openai_client: openai.AsyncOpenAI
     worker: Worker | ProcrastinateEngine | None = field(default=None)
+    applier: DeliveryApplier | None = field(default=None)
     _upkeep: asyncio.Task[None] | None = field(default=None)
 
     @property
@@ -58,6 +61,17 @@ class Wiring:
         if jobs or deliveries:
             log.info("pruned %d finished jobs and %d deliveries older than %s", jobs, deliveries, age)
 
+    def start_intake(self) -> WebhookIntake:
+        """Start applying recorded deliveries in this process; return what the webhook route uses."""
+        if self.applier is None:
+            self.applier = DeliveryApplier(self.store.engine, self.queue.wakeup.set)
+            self.applier.start()
+        return WebhookIntake(DeliveryInbox(self.store.engine), self.applier)
+
+    def intake_alive(self) -> bool:
+        """Readiness: this process's applier (when it runs one) is alive."""
+        return self.applier is None or self.applier.alive()
+
     async def start_worker(self) -> None:
         """Start this process's worker: procrastinate on PostgreSQL, the embedded loops on SQLite."""
         if self.worker is not None:
@@ -68,6 +82,8 @@ class Wiring:
             self.queue, build_handlers(deps), give_up=build_give_up(deps), lease_s=settings.job_lease_s
         )
         if self.database_kind == "postgresql":
+            # Workers apply deliveries too: one a web process recorded but did not live to apply.
+            self.start_intake()
             engine = ProcrastinateEngine(
                 settings.database_url,
                 self.store.engine,
@@ -126,6 +142,9 @@ class Wiring:
         elif self.worker is not None:
             await self.worker.stop()
         self.worker = None
+        if self.applier is not None:
+            await self.applier.stop()
+            self.applier = None
         await self.openai_client.close()
         await self.store.engine.dispose()
 

@@ -33,10 +33,14 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.jobs.engine import ProcrastinateEngine  # noqa: E402
-from app.jobs.models import pr_key  # noqa: E402
+from app.jobs.models import JobKind, pr_key  # noqa: E402
 from app.jobs.queue import ClaimedJob, JobQueue, enqueue  # noqa: E402
 from app.jobs.worker import JobRunner  # noqa: E402
 from app.storage.db import create_engine, migrate, write_transaction  # noqa: E402
+from app.webhooks.applier import DeliveryApplier  # noqa: E402
+from app.webhooks.inbox import DeliveryInbox  # noqa: E402
+from app.webhooks.intake import delivery_record  # noqa: E402
+from app.webhooks.intents import Intent, QueuedWork  # noqa: E402
 from app.webhooks.signature import is_valid_signature, sign  # noqa: E402
 
 SECRET = "bench-secret"
@@ -234,6 +238,7 @@ async def engine_numbers(pg_db: str) -> None:
 
 
 async def _start_latency(url: str, engine: Any) -> None:
+    """From a delivery's acknowledgement (its row committed) through the applier and NOTIFY to the job."""
     started: dict[str, float] = {}
 
     async def handler(job: ClaimedJob) -> None:
@@ -241,26 +246,30 @@ async def _start_latency(url: str, engine: Any) -> None:
 
     runner = JobRunner(JobQueue(engine), {"review": handler})
     worker = ProcrastinateEngine(url, engine, runner, concurrency=4, lease_s=30, grace_s=1)
+    inbox, applier = DeliveryInbox(engine), DeliveryApplier(engine, lambda: None)
     await worker.start()
+    applier.start()
     await asyncio.sleep(1.0)  # let it register and LISTEN
     waits: list[float] = []
     try:
         for n in range(30):
             key = pr_key_for(10_000 + n)
-            async with write_transaction(engine) as conn:
-                await enqueue(conn, kind="review", key=key, payload={})
-            committed = time.perf_counter()
+            intent = Intent(outcome="bench", work=[QueuedWork(JobKind.REVIEW, key, {})])
+            await inbox.record(delivery_record(f"bench-{uuid.uuid4()}", "pull_request", "opened", intent))
+            acknowledged = time.perf_counter()  # the moment the 202 goes out
+            applier.wake()
             while key not in started:
                 await asyncio.sleep(0.001)
-            waits.append(started[key] - committed)
+            waits.append(started[key] - acknowledged)
             await asyncio.sleep(0.05)
     finally:
+        await applier.stop()
         await worker.stop()
     q = statistics.quantiles(waits, n=20)
-    print("-- PostgreSQL: commit of the 202's transaction -> worker starts the job (30 jobs, NOTIFY)")
+    print("-- PostgreSQL: 202 (delivery committed) -> applier -> NOTIFY -> worker starts the job (30 jobs)")
     print(
-        f"{'median / p95':<34} {statistics.median(waits) * 1000:6.1f} ms / {q[18] * 1000:6.1f} ms"
-        "  (goal < 100 ms)"
+        f"{'median / p95 / max':<34} {statistics.median(waits) * 1000:6.1f} ms / {q[18] * 1000:6.1f} ms"
+        f" / {max(waits) * 1000:6.1f} ms  (goal < 100 ms)"
     )
 
 

@@ -43,7 +43,10 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(normalise_url(url), pool_pre_ping=True)
+    url = normalise_url(url)
+    # A pooled PostgreSQL connection can die with a failover or a restart; a SQLite file cannot, and
+    # the ping was one more thread hop on every checkout of the webhook's write.
+    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if is_sqlite(engine):
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -144,6 +145,9 @@ class Delivery(BaseModel):
     head_sha: str | None = None
     installation_id: int | None = None
     outcome: str
+    # What the delivery asks for, applied after the 2xx (None: nothing to apply). Its shape belongs to
+    # the intake (`app.webhooks.intake.Effects`); storage keeps it as JSON.
+    effects: dict[str, Any] | None = None
 
 
 class InstallationChange(BaseModel):

@@ -8,9 +8,12 @@ inside its own transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.storage.db import utcnow, write_transaction
@@ -25,11 +28,56 @@ from app.storage.tables import (
 )
 
 
-async def insert_delivery(conn: AsyncConnection, delivery: Delivery) -> None:
-    """Record a delivery in the caller's transaction; raises IntegrityError when it was already seen."""
-    values = delivery.model_dump()
-    values["outcome"] = delivery.outcome[:256]
-    await conn.execute(deliveries.insert().values(**values, received_at=utcnow()))
+def _delivery_row(delivery: Delivery, now: dt.datetime) -> dict[str, Any]:
+    row = delivery.model_dump()
+    row["outcome"] = delivery.outcome[:256]
+    row["received_at"] = now
+    # Nothing to apply: the row is born applied, so the applier never looks at it.
+    row["applied_at"] = None if delivery.effects else now
+    return row
+
+
+async def insert_deliveries(conn: AsyncConnection, batch: Sequence[Delivery]) -> set[str]:
+    """Record deliveries in one statement (the caller's transaction); return the ids that were new.
+
+    Ids already recorded (redeliveries) are skipped, not errors, so one duplicate never costs the
+    rest of a batch its write.
+    """
+    if not batch:
+        return set()
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(deliveries)
+        .on_conflict_do_nothing(index_elements=[deliveries.c.delivery_id])
+        .returning(deliveries.c.delivery_id)
+    )
+    now = utcnow()
+    result = await conn.execute(statement, [_delivery_row(d, now) for d in batch])
+    return {str(row[0]) for row in result}
+
+
+async def pending_deliveries(conn: AsyncConnection, limit: int) -> list[tuple[str, dict[str, Any]]]:
+    """The oldest recorded deliveries whose effects were not applied yet: (id, effects)."""
+    rows = await conn.execute(
+        select(deliveries.c.delivery_id, deliveries.c.effects)
+        .where(deliveries.c.applied_at.is_(None))
+        .order_by(deliveries.c.received_at, deliveries.c.delivery_id)
+        .limit(limit)
+    )
+    return [(str(r.delivery_id), dict(r.effects or {})) for r in rows]
+
+
+async def mark_delivery_applied(conn: AsyncConnection, delivery_id: str, outcome: str | None = None) -> bool:
+    """Take a pending delivery for applying (caller's transaction); False when someone else did."""
+    values: dict[str, Any] = {"applied_at": utcnow()}
+    if outcome is not None:
+        values["outcome"] = outcome[:256]
+    result = await conn.execute(
+        update(deliveries)
+        .where(deliveries.c.delivery_id == delivery_id, deliveries.c.applied_at.is_(None))
+        .values(**values)
+    )
+    return result.rowcount == 1
 
 
 async def record_installation(conn: AsyncConnection, change: InstallationChange) -> None:
@@ -62,7 +110,10 @@ class Store:
         """Forget deliveries older than GitHub's redelivery window needs (it offers the last 3 days)."""
         async with self.engine.begin() as conn:
             result = await conn.execute(
-                delete(deliveries).where(deliveries.c.received_at < utcnow() - older_than)
+                delete(deliveries).where(
+                    deliveries.c.received_at < utcnow() - older_than,
+                    deliveries.c.applied_at.is_not(None),  # a pending delivery is work still owed
+                )
             )
             return int(result.rowcount)
 

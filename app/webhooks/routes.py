@@ -1,4 +1,4 @@
-"""POST /webhooks/github: verify, persist, enqueue, answer. No GitHub or model call happens here."""
+"""POST /webhooks/github: verify, record durably, answer (the applier enqueues). No GitHub or model call."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from app.deps import SettingsDep, StoreDep, WakeWorkerDep
+from app.deps import IntakeDep, SettingsDep
 from app.observability.logs import bind_log_context
-from app.webhooks.intake import accept_delivery
+from app.webhooks.intake import delivery_record
 from app.webhooks.intents import BadPayloadError, decide
 from app.webhooks.signature import is_valid_signature
 
@@ -47,7 +47,7 @@ async def read_bounded(chunks: AsyncIterator[bytes], limit: int = MAX_BODY_BYTES
 
 @router.post("/webhooks/github")
 async def receive_github_webhook(
-    request: Request, settings: SettingsDep, store: StoreDep, wake_worker: WakeWorkerDep
+    request: Request, settings: SettingsDep, intake: IntakeDep
 ) -> JSONResponse:
     delivery = request.headers.get("x-github-delivery", "")
     event = request.headers.get("x-github-event", "")
@@ -84,12 +84,13 @@ async def receive_github_webhook(
         log.warning("webhook %s (%s.%s) rejected: %s", delivery, event, action, exc)
         return _reply(400, error=str(exc))
     bind_log_context(repository=intent.repo, pr=intent.pr_number)
-    fresh = await accept_delivery(store.engine, delivery, event, action, intent)
-    if not fresh:
+    record = delivery_record(delivery, event, action, intent)
+    # The 2xx waits for this commit: from here on the delivery and what it asks for are durable.
+    if not await intake.record(record):
         log.info("webhook %s (%s.%s): redelivery, already handled", delivery, event, action)
         return _reply(202, delivery=delivery, outcome="duplicate delivery: already handled")
     log.info("webhook %s (%s.%s) %s: %s", delivery, event, action, intent.repo or "-", intent.outcome)
-    if intent.work:
-        wake_worker()
+    if record.effects is not None:
+        intake.applied_soon()
     status = 202 if intent.work or intent.cancel_key or intent.installation else 200
     return _reply(status, delivery=delivery, outcome=intent.outcome)

@@ -309,6 +309,8 @@ def test_chaos_on_postgresql_loses_nothing_and_runs_nothing_twice(tmp_path: Path
     assert stuck == {}
     recorded = _query(database, "SELECT delivery_id FROM deliveries")
     assert set(accepted) <= recorded, "an accepted delivery left no record"
+    owed = _query(database, "SELECT delivery_id FROM deliveries WHERE applied_at IS NULL")
+    assert owed == set(), f"accepted deliveries never applied: {sorted(owed)[:5]}"
     for number in range(1, HELPS + 1):
         assert any(
             "/mini" in c["body"]

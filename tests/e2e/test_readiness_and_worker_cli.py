@@ -47,4 +47,9 @@ def test_readyz_without_a_worker_checks_only_the_database(tmp_path: Path) -> Non
     values["GITHUB_APP_PRIVATE_KEY"] = github.private_key_pem
     app = create_app(load_settings(**values))
     with serve_in_thread(app) as url, httpx.Client(timeout=10) as client:
-        assert client.get(f"{url}/readyz").json() == {"status": "ok", "database": "ok", "worker": "ok"}
+        assert client.get(f"{url}/readyz").json() == {
+            "status": "ok",
+            "database": "ok",
+            "worker": "ok",
+            "intake": "ok",
+        }

@@ -25,7 +25,8 @@ from app.storage.migrations.runner import UnknownSchemaError, alembic_config, he
 from app.storage.models import RunStatus
 from app.storage.repository import Store
 from app.storage.tables import metadata
-from app.webhooks.intake import accept_delivery
+from app.webhooks.inbox import DeliveryInbox
+from app.webhooks.intake import delivery_record
 from app.webhooks.intents import Intent
 from tests.conftest import engine_in_schema, postgres_schema
 
@@ -49,6 +50,11 @@ async def diff_and_tables(engine: AsyncEngine) -> tuple[list[Any], set[str]]:
     return diff, tables
 
 
+async def accept_delivery(engine: AsyncEngine, delivery_id: str, event: str, action: str | None) -> bool:
+    record = delivery_record(delivery_id, event, action, Intent(outcome="x"))
+    return await DeliveryInbox(engine).record(record)
+
+
 async def test_empty_database_upgrades_to_exactly_the_models_schema(blank_engine: AsyncEngine) -> None:
     assert await migrate(blank_engine) == head_revision()
     diff, tables = await diff_and_tables(blank_engine)
@@ -58,9 +64,9 @@ async def test_empty_database_upgrades_to_exactly_the_models_schema(blank_engine
 
 async def test_migrating_again_changes_nothing(blank_engine: AsyncEngine) -> None:
     await migrate(blank_engine)
-    assert await accept_delivery(blank_engine, "d-1", "ping", None, Intent(outcome="pong"))
+    assert await accept_delivery(blank_engine, "d-1", "ping", None)
     assert await migrate(blank_engine) == head_revision()
-    assert not await accept_delivery(blank_engine, "d-1", "ping", None, Intent(outcome="pong"))
+    assert not await accept_delivery(blank_engine, "d-1", "ping", None)
 
 
 async def test_every_revision_downgrades_and_upgrades_again(blank_engine: AsyncEngine) -> None:
@@ -102,7 +108,7 @@ async def assert_release_v1_data_intact(engine: AsyncEngine) -> None:
     assert (state.paused, state.last_reviewed_head) == (True, "b" * 40)
     assert await store.posted_fingerprints("octo-org/hello-world", 7) == {"f" * 64}
     # The delivery id still makes a redelivery idempotent, and the queued review is still claimable.
-    assert not await accept_delivery(engine, "d-legacy-1", "pull_request", "opened", Intent(outcome="x"))
+    assert not await accept_delivery(engine, "d-legacy-1", "pull_request", "opened")
     claimed = await JobQueue(engine).claim("worker-1")
     assert claimed is not None and claimed.id == 1
     assert ReviewJob.model_validate(claimed.payload).check_run_id == 555

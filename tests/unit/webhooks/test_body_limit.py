@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.deps import get_settings, get_store, get_wake_worker
+from app.deps import get_intake, get_settings
 from app.settings import load_settings
 from app.webhooks.routes import MAX_BODY_BYTES, declared_too_large, read_bounded, router
 from tests.fakes.github import app_keys
@@ -27,8 +27,7 @@ def _app() -> FastAPI:
         OPENAI_API_KEY="sk-test",
     )
     app.dependency_overrides[get_settings] = lambda: settings
-    app.dependency_overrides[get_store] = lambda: None  # never reached: refused before parsing
-    app.dependency_overrides[get_wake_worker] = lambda: lambda: None
+    app.dependency_overrides[get_intake] = lambda: None  # never reached: refused before parsing
     return app
 
 

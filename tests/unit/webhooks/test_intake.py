@@ -1,4 +1,4 @@
-"""Intake: a delivery, its jobs and its cancellations in one transaction; idempotence and pruning."""
+"""Intake: a delivery is recorded (group commit), then its jobs and cancellations are applied; idempotence."""
 
 from __future__ import annotations
 
@@ -11,10 +11,21 @@ from app.github.models import RepoRef
 from app.jobs.models import CheckJob, CloseChecksJob, JobKind, JobStatus, ReviewJob, pr_key
 from app.storage.repository import Store
 from app.storage.tables import deliveries, installations, jobs
-from app.webhooks.intake import accept_delivery
+from app.webhooks.applier import DeliveryApplier
+from app.webhooks.inbox import DeliveryInbox
+from app.webhooks.intake import delivery_record
 from app.webhooks.intents import Intent, QueuedWork, decide
 
 REPO = RepoRef(owner="acme", name="shop", installation_id=7)
+
+
+async def accept_delivery(
+    engine: AsyncEngine, delivery_id: str, event: str, action: str | None, intent: Intent
+) -> bool:
+    """What the webhook route and the applier do together: record, answer, apply."""
+    fresh = await DeliveryInbox(engine).record(delivery_record(delivery_id, event, action, intent))
+    await DeliveryApplier(engine, lambda: None).apply_pending()
+    return fresh
 
 
 async def _deliveries(engine: AsyncEngine) -> int:
