@@ -121,7 +121,9 @@ class WritePacer:
 class FleetPacer(Protocol):
     """Spaces an installation's content-creating calls across every process (see app.storage.pacing)."""
 
-    async def wait(self, installation_id: int) -> None: ...
+    async def delay(self, installation_id: int) -> float:
+        """Reserve the installation's next write slot; return the seconds until it."""
+        ...
 
 
 @dataclass
@@ -291,7 +293,7 @@ class GitHubAppClient:
             gap = 0.0 if self.fleet_pacer is not None else self.write_interval
             pacer = self._pacers.setdefault(installation_id, WritePacer(gap))
             if self.fleet_pacer is not None:
-                await self.fleet_pacer.wait(installation_id)
+                await self._wait_for_fleet_slot(self.fleet_pacer, installation_id)
         refreshed = False
         while True:
             token = await self._tokens.get(installation_id)
@@ -390,6 +392,14 @@ class GitHubAppClient:
                 await asyncio.sleep(wait)
                 continue
             raise GitHubPermanentError(problem, status=status)
+
+    async def _wait_for_fleet_slot(self, pacer: FleetPacer, installation_id: int) -> None:
+        wait = await pacer.delay(installation_id)
+        if wait > self.retry.max_rate_limit_wait:
+            # The hour's budget is spent: hand the job back with a time to retry, not hold a worker.
+            raise GitHubRetryableError("write budget for this installation is spent", retry_after=wait)
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def _backoff_or_raise(
         self, problem: str, failures: int, safe: bool, *, status: int | None = None

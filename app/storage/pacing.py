@@ -1,91 +1,78 @@
-"""GitHub write pacing per installation across every process, kept in the database (GCRA).
+"""GitHub write pacing per installation across every process, kept in the database.
 
 `MINI_GITHUB_WRITE_INTERVAL` = T is the average gap between content-creating calls of one
-installation across the fleet. Each call reserves the next slot: tat = max(tat, now) + T, in one
-atomic statement, and waits until tat - T - burst. The burst tolerance lets a quiet installation send
-a short burst at once while any 60 s still holds at most `per_minute` calls (GitHub's secondary limit:
-80 a minute; https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api).
+installation across the fleet; on top of it runs GitHub's hourly budget. Each call reserves its slot
+in one transaction that locks the installation's row, so every process sees every reservation; the
+schedules themselves are the pure arithmetic of `app.storage.pace`. PostgreSQL's clock is the one
+clock of the fleet (process clocks may disagree); SQLite has one process, so its clock is used.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.storage.db import utcnow, write_transaction
+from app.storage.pace import github_budgets, schedule
 from app.storage.tables import github_write_pace
 
-RESERVE_PG = text(
-    """
-    INSERT INTO github_write_pace AS p (installation_id, tat)
-    VALUES (:inst, now() + make_interval(secs => :interval))
-    ON CONFLICT (installation_id)
-    DO UPDATE SET tat = GREATEST(p.tat, now()) + make_interval(secs => :interval)
-    RETURNING EXTRACT(EPOCH FROM (p.tat - now()))::float8 AS ahead
-    """
-)
-
-
-def burst_tolerance(interval_s: float, per_minute: int = 80) -> float:
-    """How far ahead of schedule a burst may run so that any 60 s holds at most `per_minute` calls."""
-    return max(0.0, (per_minute - 1) * interval_s - 60.0)
+DATABASE_NOW = text("SELECT EXTRACT(EPOCH FROM now())::float8")
 
 
 class SharedWritePacer:
-    """One installation's content-creating calls, spaced across all processes sharing the database."""
+    """One installation's content-creating calls, scheduled across all processes sharing the database."""
 
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        interval_s: float,
-        *,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
+    def __init__(self, engine: AsyncEngine, interval_s: float) -> None:
         self._engine = engine
         self.interval = interval_s
-        self.burst = burst_tolerance(interval_s)
-        self._sleep = sleep
+        self.budgets = github_budgets(interval_s)
 
     async def delay(self, installation_id: int) -> float:
-        """Reserve the next slot; return how long to wait before using it."""
-        ahead = await self._reserve(installation_id)
-        return max(0.0, ahead - self.interval - self.burst)
-
-    async def wait(self, installation_id: int) -> None:
+        """Reserve the next slot; return how long to wait before using it (0 with pacing off)."""
         if self.interval <= 0:
-            return
-        wait = await self.delay(installation_id)
-        if wait > 0:
-            await self._sleep(wait)
-
-    async def _reserve(self, installation_id: int) -> float:
-        if self._engine.dialect.name == "postgresql":
-            async with self._engine.begin() as conn:
-                result = await conn.execute(RESERVE_PG, {"inst": installation_id, "interval": self.interval})
-                return float(result.scalar_one())
-        # SQLite: one process holds the write lock for the read-then-write.
+            return 0.0
         async with write_transaction(self._engine) as conn:
-            now = utcnow()
-            current = (
-                await conn.execute(
-                    select(github_write_pace.c.tat).where(
-                        github_write_pace.c.installation_id == installation_id
-                    )
-                )
-            ).scalar_one_or_none()
-            tat = max(current or now, now) + dt.timedelta(seconds=self.interval)
-            if current is None:
-                await conn.execute(
-                    github_write_pace.insert().values(installation_id=installation_id, tat=tat)
-                )
-            else:
-                await conn.execute(
-                    github_write_pace.update()
-                    .where(github_write_pace.c.installation_id == installation_id)
-                    .values(tat=tat)
-                )
-            return (tat - now).total_seconds()
+            row = await _locked_row(conn, installation_id)
+            now = await _now(conn)
+            tats = (_epoch(row.tat), _epoch(row.hour_tat))
+            send, (tat, hour_tat) = schedule(tats, now, self.budgets)
+            await conn.execute(
+                github_write_pace.update()
+                .where(github_write_pace.c.installation_id == installation_id)
+                .values(tat=_moment(tat), hour_tat=_moment(hour_tat))
+            )
+        return send - now
+
+
+
+async def _locked_row(conn: AsyncConnection, installation_id: int) -> Any:
+    """The installation's schedules, created if new and locked until the transaction ends."""
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    # A brand-new row's `tat` of the distant past means "never used"; two processes creating it at
+    # once both go on to lock the one row.
+    await conn.execute(
+        insert(github_write_pace)
+        .values(installation_id=installation_id, tat=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        .on_conflict_do_nothing(index_elements=[github_write_pace.c.installation_id])
+    )
+    query = select(github_write_pace).where(github_write_pace.c.installation_id == installation_id)
+    return (await conn.execute(query.with_for_update())).one()
+
+
+async def _now(conn: AsyncConnection) -> float:
+    if conn.dialect.name == "postgresql":
+        return float((await conn.execute(DATABASE_NOW)).scalar_one())
+    return utcnow().timestamp()
+
+
+def _epoch(moment: dt.datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+def _moment(epoch: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC)

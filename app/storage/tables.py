@@ -156,7 +156,8 @@ github_write_pace = Table(
     "github_write_pace",
     metadata,
     Column("installation_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("tat", UTCDateTime(), nullable=False),
+    Column("tat", UTCDateTime(), nullable=False),  # per-minute schedule at MINI_GITHUB_WRITE_INTERVAL
+    Column("hour_tat", UTCDateTime()),  # GitHub's hourly budget (NULL: not used yet)
 )
 
 installations = Table(
