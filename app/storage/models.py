@@ -150,6 +150,15 @@ class Delivery(BaseModel):
     effects: dict[str, Any] | None = None
 
 
+class PendingDelivery(BaseModel):
+    """A recorded delivery whose effects are still to be applied."""
+
+    delivery_id: str
+    repo: str | None = None
+    pr_number: int | None = None
+    effects: dict[str, Any]
+
+
 class InstallationChange(BaseModel):
     """What an installation event says about the App's installation and its repositories."""
 

@@ -17,7 +17,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.storage.db import utcnow, write_transaction
-from app.storage.models import Delivery, InstallationChange, PullState, Run, RunStatus, RunUpdate
+from app.storage.models import (
+    Delivery,
+    InstallationChange,
+    PendingDelivery,
+    PullState,
+    Run,
+    RunStatus,
+    RunUpdate,
+)
 from app.storage.tables import (
     conversation_calls,
     deliveries,
@@ -56,15 +64,31 @@ async def insert_deliveries(conn: AsyncConnection, batch: Sequence[Delivery]) ->
     return {str(row[0]) for row in result}
 
 
-async def pending_deliveries(conn: AsyncConnection, limit: int) -> list[tuple[str, dict[str, Any]]]:
-    """The oldest recorded deliveries whose effects were not applied yet: (id, effects)."""
-    rows = await conn.execute(
-        select(deliveries.c.delivery_id, deliveries.c.effects)
-        .where(deliveries.c.applied_at.is_(None))
-        .order_by(deliveries.c.received_at, deliveries.c.delivery_id)
-        .limit(limit)
-    )
-    return [(str(r.delivery_id), dict(r.effects or {})) for r in rows]
+def _pending(conn_rows: Iterable[Any]) -> list[PendingDelivery]:
+    return [
+        PendingDelivery(
+            delivery_id=r.delivery_id, repo=r.repo, pr_number=r.pr_number, effects=r.effects or {}
+        )
+        for r in conn_rows
+    ]
+
+
+_PENDING = (
+    select(deliveries.c.delivery_id, deliveries.c.repo, deliveries.c.pr_number, deliveries.c.effects)
+    .where(deliveries.c.applied_at.is_(None))
+    .order_by(deliveries.c.received_at, deliveries.c.delivery_id)
+)
+
+
+async def pending_deliveries(conn: AsyncConnection, limit: int) -> list[PendingDelivery]:
+    """The oldest recorded deliveries whose effects were not applied yet."""
+    return _pending(await conn.execute(_PENDING.limit(limit)))
+
+
+async def pending_for_pull(conn: AsyncConnection, repo: str, pr_number: int) -> list[PendingDelivery]:
+    """One PR's pending deliveries, oldest first, locked until the caller's transaction ends."""
+    query = _PENDING.where(deliveries.c.repo == repo, deliveries.c.pr_number == pr_number)
+    return _pending(await conn.execute(query.with_for_update()))
 
 
 async def mark_delivery_applied(conn: AsyncConnection, delivery_id: str, outcome: str | None = None) -> bool:

@@ -4,8 +4,8 @@ Every web process runs one applier. It applies its own deliveries the moment the
 wake-up) and, every `poll_s`, any delivery still pending: one another process recorded but did not
 live to apply. Taking a delivery (`applied_at` set only if still NULL) and writing its effects happen
 in one transaction, so two appliers never apply one delivery twice and a crash applies it never
-half. Pending deliveries are applied oldest first, so within a process a PR's push and its close keep
-their order (across processes they had none: each was accepted by whichever process GitHub reached).
+half. A PR's pending deliveries are applied together, oldest first, under a lock of the PR, so its
+pushes and its close land in the order they were recorded, whichever processes took them.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from collections.abc import Callable
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.jobs.drain import lock_pr
 from app.storage.db import write_transaction
-from app.storage.models import Delivery
-from app.storage.repository import mark_delivery_applied, pending_deliveries
+from app.storage.models import Delivery, PendingDelivery
+from app.storage.repository import mark_delivery_applied, pending_deliveries, pending_for_pull
 from app.webhooks.inbox import DeliveryInbox
 from app.webhooks.intake import Effects, apply_effects
 
@@ -71,8 +72,8 @@ class DeliveryApplier:
             async with self._engine.connect() as conn:
                 pending = await pending_deliveries(conn, self._batch)
             queued = False
-            for delivery_id, raw in pending:
-                took, work = await self._apply_one(delivery_id, raw)
+            for delivery in pending:
+                took, work = await self.apply_with_its_pull(delivery)
                 applied += took
                 queued = queued or work
             if queued:
@@ -80,21 +81,40 @@ class DeliveryApplier:
             if len(pending) < self._batch:
                 return applied
 
-    async def _apply_one(self, delivery_id: str, raw: dict[str, object]) -> tuple[bool, bool]:
-        try:
-            effects = Effects.model_validate(raw)
-        except ValidationError as exc:
-            # Written by an incompatible release: say so on its row rather than retry it forever.
-            log.error(
-                "delivery %s: its recorded effects are unreadable (%d errors)", delivery_id, exc.error_count()
-            )
-            async with write_transaction(self._engine) as conn:
-                await mark_delivery_applied(conn, delivery_id, "not applied: unreadable effects")
-            return True, False
+    async def apply_with_its_pull(self, delivery: PendingDelivery) -> tuple[int, bool]:
+        """Apply `delivery` and, first, every older pending delivery of its PR, in one transaction.
+
+        Two web processes may each take one push of a PR; whichever applier runs first applies both,
+        in the order they were recorded, so an older push never lands after a newer one.
+        """
         async with write_transaction(self._engine) as conn:
-            if not await mark_delivery_applied(conn, delivery_id):
-                return False, False  # another process applied it first
-            return True, await apply_effects(conn, effects)
+            batch = [delivery]
+            if delivery.repo is not None and delivery.pr_number is not None:
+                await lock_pr(conn, f"deliveries:{delivery.repo}#{delivery.pr_number}")
+                batch = await pending_for_pull(conn, delivery.repo, delivery.pr_number)
+            applied, queued = 0, False
+            for item in batch:
+                effects = _readable(item)
+                note = None if effects is not None else "not applied: unreadable effects"
+                if not await mark_delivery_applied(conn, item.delivery_id, note):
+                    continue  # another process applied it first
+                applied += 1
+                if effects is not None:
+                    queued = await apply_effects(conn, effects) or queued
+            return applied, queued
+
+
+def _readable(delivery: PendingDelivery) -> Effects | None:
+    try:
+        return Effects.model_validate(delivery.effects)
+    except ValidationError as exc:
+        # Written by an incompatible release: say so on its row rather than retry it forever.
+        log.error(
+            "delivery %s: its recorded effects are unreadable (%d errors)",
+            delivery.delivery_id,
+            exc.error_count(),
+        )
+        return None
 
 
 class WebhookIntake:

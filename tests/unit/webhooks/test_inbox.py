@@ -10,10 +10,10 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.github.models import RepoRef
-from app.jobs.models import CheckJob, JobKind, pr_key
+from app.jobs.models import CheckJob, JobKind, ReviewJob, pr_key
 from app.storage.db import create_engine, migrate, write_transaction
 from app.storage.models import Delivery
-from app.storage.repository import Store, insert_deliveries
+from app.storage.repository import Store, insert_deliveries, pending_deliveries
 from app.storage.tables import deliveries, jobs
 from app.webhooks.applier import DeliveryApplier
 from app.webhooks.inbox import DeliveryInbox
@@ -128,3 +128,25 @@ async def test_the_running_applier_applies_what_it_is_woken_for(engine: AsyncEng
         assert await job_count(engine) == 1 and applier.alive()
     finally:
         await applier.stop()
+
+
+def push(number: int, head: str, delivery_id: str) -> Delivery:
+    key = pr_key(REPO, number)
+    review = ReviewJob(repo=REPO, number=number, head_sha=head, trigger="pull_request.synchronize")
+    work = QueuedWork(JobKind.REVIEW, key, review.model_dump(mode="json"))
+    intent = Intent(outcome="queued", repo=REPO.full_name, pr_number=number, head_sha=head, work=[work])
+    return delivery_record(delivery_id, "pull_request", "synchronize", intent)
+
+
+async def test_a_newer_push_applied_first_still_lands_after_the_older_one(engine: AsyncEngine) -> None:
+    """Two web processes took two pushes of one PR; the newer one's applier happens to run first."""
+    inbox = DeliveryInbox(engine)
+    assert await inbox.record(push(4, "a" * 40, "d-older"))
+    assert await inbox.record(push(4, "b" * 40, "d-newer"))
+    async with engine.connect() as conn:
+        newer = next(d for d in await pending_deliveries(conn, 10) if d.delivery_id == "d-newer")
+    applied, queued = await DeliveryApplier(engine, lambda: None).apply_with_its_pull(newer)
+    assert (applied, queued) == (2, True)
+    async with engine.connect() as conn:
+        payloads = [r.payload for r in await conn.execute(select(jobs.c.payload))]
+    assert [ReviewJob.model_validate(p).head_sha for p in payloads] == ["b" * 40]  # coalesced, newest head
