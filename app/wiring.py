@@ -18,6 +18,7 @@ from app.diff.render import render_chunk
 from app.github.client import GitHubAppClient
 from app.jobs.engine import ProcrastinateEngine
 from app.jobs.queue import JobQueue
+from app.jobs.upkeep import UPKEEP_CRON
 from app.jobs.worker import JobRunner, Worker
 from app.pipeline.handlers import WorkerDeps, build_give_up, build_handlers
 from app.review.factory import build_model_client, build_openai_client, reviewer_config
@@ -31,7 +32,7 @@ from app.webhooks.applier import DeliveryApplier, WebhookIntake
 from app.webhooks.inbox import DeliveryInbox
 
 log = logging.getLogger(__name__)
-PRUNE_EVERY_S = 6 * 3600
+PRUNE_EVERY_S = 6 * 3600  # SQLite: the one process prunes in its own loop
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Wiring:
     openai_client: openai.AsyncOpenAI
     worker: Worker | ProcrastinateEngine | None = field(default=None)
     applier: DeliveryApplier | None = field(default=None)
+    prune_cron: str = UPKEEP_CRON  # PostgreSQL: when the fleet prunes (a procrastinate periodic task)
     _upkeep: asyncio.Task[None] | None = field(default=None)
 
     @property
@@ -73,7 +75,11 @@ class Wiring:
         return self.applier is None or self.applier.alive()
 
     async def start_worker(self) -> None:
-        """Start this process's worker: procrastinate on PostgreSQL, the embedded loops on SQLite."""
+        """Start this process's worker: procrastinate on PostgreSQL, the embedded loops on SQLite.
+
+        Pruning: on PostgreSQL a procrastinate periodic task (once per tick for the whole fleet);
+        on SQLite a loop of this process.
+        """
         if self.worker is not None:
             return
         settings = self.settings
@@ -91,19 +97,23 @@ class Wiring:
                 concurrency=settings.worker_concurrency,
                 lease_s=settings.job_lease_s,
                 grace_s=settings.shutdown_grace_s,
+                prune=self.prune,
+                prune_cron=self.prune_cron,
             )
             await engine.start()
             self.worker = engine
-        else:
-            embedded = Worker(runner, concurrency=settings.worker_concurrency)
-            embedded.start()
-            self.worker = embedded
+            return
+        embedded = Worker(runner, concurrency=settings.worker_concurrency)
+        embedded.start()
+        self.worker = embedded
         self._upkeep = asyncio.create_task(self._prune_periodically())
 
     def worker_alive(self) -> bool:
         """Readiness: this process runs no worker, or every one of its loops is alive."""
         if self.worker is None:
             return self.settings.worker_mode == "off"
+        if isinstance(self.worker, ProcrastinateEngine):
+            return self.worker.alive()  # its pruning is a procrastinate task, not a loop of ours
         upkeep_ok = self._upkeep is not None and not self._upkeep.done()
         return upkeep_ok and self.worker.alive()
 

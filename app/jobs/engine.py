@@ -7,7 +7,9 @@ shutdown. What it does not give us, we add around it (and only that):
   clashes on retry, its open issues #1446/#1543);
 - the reaper, run by every worker process every few seconds: drain jobs of stalled workers are
   closed, and every PR with ready work but no waiting or running drain gets one again (the outbox
-  sweep: whatever a crash, a killed connection or a failed drain left behind is picked up).
+  sweep: whatever a crash, a killed connection or a failed drain left behind is picked up);
+- pruning, a procrastinate periodic task on its own queue (`app.jobs.upkeep`): once per tick for
+  the fleet, our finished rows and procrastinate's old finished jobs go.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.jobs.drain import DRAIN_TASK, QUEUE, ensure_drain, lock_pr
+from app.jobs.upkeep import UPKEEP_CRON, UPKEEP_QUEUE, PruneOurs, register_upkeep
 from app.jobs.worker import JobRunner
 from app.storage.db import utcnow, write_transaction
 
@@ -65,6 +68,8 @@ class ProcrastinateEngine:
         lease_s: float,
         grace_s: float,
         reap_every_s: float = 2.0,
+        prune: PruneOurs | None = None,
+        prune_cron: str = UPKEEP_CRON,
     ) -> None:
         self._engine = engine
         self._runner = runner
@@ -81,6 +86,7 @@ class ProcrastinateEngine:
         )
         self.app = App(connector=connector)
         self.app.task(name=DRAIN_TASK, queue=QUEUE)(self._drain)
+        register_upkeep(self.app, prune, cron=prune_cron)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
 
@@ -124,7 +130,7 @@ class ProcrastinateEngine:
     def _worker_options(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "queues": [QUEUE],
+            "queues": [QUEUE, UPKEEP_QUEUE],
             "concurrency": self._concurrency,
             "fetch_job_polling_interval": 1.0,
             "shutdown_graceful_timeout": self._grace,
@@ -157,12 +163,7 @@ class ProcrastinateEngine:
 
     async def reap(self) -> int:
         """Close drains of dead workers, then give every orphaned PR a drain; return how many."""
-        manager = self.app.job_manager
-        await manager.prune_stalled_workers(self._stalled_s)
-        for stalled in await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=self._stalled_s):
-            assert stalled.id is not None
-            with contextlib.suppress(Exception):  # it may have finished meanwhile
-                await manager.finish_job_by_id_async(stalled.id, Status.FAILED, delete_job=True)
+        await self._close_stalled_jobs()
         async with self._engine.connect() as conn:
             orphans = [(str(r.pr_key), r.due) for r in await conn.execute(ORPHANS)]
         for key, due in orphans:
@@ -170,3 +171,16 @@ class ProcrastinateEngine:
         if orphans:
             log.info("reaper %s: %d PR(s) had work without a drain job", self.name, len(orphans))
         return len(orphans)
+
+    async def _close_stalled_jobs(self) -> None:
+        manager = self.app.job_manager
+        await manager.prune_stalled_workers(self._stalled_s)
+        # Prune jobs too: a dead worker's one would hold the prune lock, and so every later tick.
+        for queue in (QUEUE, UPKEEP_QUEUE):
+            stalled_jobs = await manager.get_stalled_jobs(
+                queue=queue, seconds_since_heartbeat=self._stalled_s
+            )
+            for stalled in stalled_jobs:
+                assert stalled.id is not None
+                with contextlib.suppress(Exception):  # it may have finished meanwhile
+                    await manager.finish_job_by_id_async(stalled.id, Status.FAILED, delete_job=True)

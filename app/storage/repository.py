@@ -131,7 +131,10 @@ class Store:
 
     # -- deliveries ------------------------------------------------------------------------------
     async def prune_deliveries(self, older_than: dt.timedelta) -> int:
-        """Forget deliveries older than GitHub's redelivery window needs (it offers the last 3 days)."""
+        """Forget applied deliveries older than GitHub's redelivery window needs (it offers 3 days).
+
+        A pending delivery (`applied_at` NULL) is the only record of work we acknowledged: never pruned.
+        """
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 delete(deliveries).where(
