@@ -61,3 +61,14 @@ class ModelRetryableError(ModelError, RetryableError):
 
 class ModelOutputError(ModelError):
     """The answer was not valid JSON, broke the schema, or was cut off."""
+
+
+def public_reason(exc: BaseException) -> str:
+    """What a user may read about a failure (check run, run page): never an unexpected error's message.
+
+    Our own errors are written to be shown. Anything else (a bug, a database or driver error) may quote
+    SQL, URLs or credentials, so only its type is named; the traceback goes to the worker's log.
+    """
+    if isinstance(exc, MiniReviewError):
+        return str(exc)
+    return f"an unexpected error ({type(exc).__name__}; the details are in mini-review's log)"

@@ -87,11 +87,17 @@ class InstallationAPI:
     """GitHub as one installation sees it. Get one from `GitHubAppClient.for_installation`."""
 
     def __init__(
-        self, transport: GitHubTransport, installation_id: int, graphql_path: str = "/graphql"
+        self,
+        transport: GitHubTransport,
+        installation_id: int,
+        graphql_path: str = "/graphql",
+        *,
+        app_id: int | None = None,
     ) -> None:
         self._transport = transport
         self.installation_id = installation_id
         self._graphql_path = graphql_path
+        self.app_id = app_id  # our GitHub App: only its check runs are ours to adopt or close
 
     async def _call(
         self,
@@ -297,12 +303,23 @@ class InstallationAPI:
         return int(response.json()["id"])
 
     async def list_check_runs(self, repo: RepoRef, head_sha: str, name: str) -> list[tuple[int, str]]:
-        """(id, status) of the check runs called `name` on a commit (the newest 100)."""
-        response = await self._call(
-            repo, "GET", f"/commits/{_seg(head_sha)}/check-runs", params={"check_name": name, "per_page": 100}
-        )
+        """(id, status) of our App's check runs called `name` on a commit (the newest 100).
+
+        Another App may name its check the same: its runs are never listed (so never adopted or
+        closed). Without our App id (a plain token) nothing can be told ours, so nothing is listed.
+        """
+        if self.app_id is None:
+            return []
+        # https://docs.github.com/rest/checks/runs#list-check-runs-for-a-git-reference (app_id filter)
+        params: dict[str, str | int] = {"check_name": name, "app_id": self.app_id, "per_page": 100}
+        response = await self._call(repo, "GET", f"/commits/{_seg(head_sha)}/check-runs", params=params)
         runs = response.json().get("check_runs") or []
-        return [(int(r["id"]), str(r.get("status"))) for r in runs]
+        # Checked here too: the filter is GitHub's, the promise is ours.
+        return [
+            (int(r["id"]), str(r.get("status")))
+            for r in runs
+            if (r.get("app") or {}).get("id") == self.app_id
+        ]
 
     async def update_check_run(
         self,

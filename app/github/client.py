@@ -271,7 +271,9 @@ class GitHubAppClient:
         await self._tokens.get(installation_id)
         api = self._apis.get(installation_id)
         if api is None:
-            api = self._apis[installation_id] = InstallationAPI(self, installation_id, self.graphql_path)
+            api = self._apis[installation_id] = InstallationAPI(
+                self, installation_id, self.graphql_path, app_id=self.app_id
+            )
         return api
 
     async def request(

@@ -240,6 +240,12 @@ class JobQueue:
             )
             return int(result.rowcount) == 1
 
+    async def stored_payload(self, job_id: int) -> dict[str, Any] | None:
+        """The job's payload as last saved (an attempt may have recorded its check run since its claim)."""
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(jobs.c.payload).where(jobs.c.id == job_id))).first()
+        return None if row is None else dict(row.payload)
+
     async def heartbeat(self, job: ClaimedJob) -> bool:
         """Renew the lease; False when this claim no longer holds the job."""
         async with self._engine.begin() as conn:

@@ -9,13 +9,15 @@ import random
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 
-from app.errors import PermanentError, RetryableError
+from app.errors import PermanentError, RetryableError, public_reason
 from app.jobs.queue import ClaimedJob, JobQueue
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[ClaimedJob], Awaitable[None]]
-GiveUp = Callable[[ClaimedJob, str], Awaitable[None]]  # finish what a dead job left open
+# Finish what a dead job left open; the reason is shown to users (check run, run page), so it never
+# quotes an unexpected error's message.
+GiveUp = Callable[[ClaimedJob, str], Awaitable[None]]
 
 
 def retry_delay(
@@ -96,7 +98,7 @@ class JobRunner:
                 message,
             )
             if await self.queue.fail(job, message, retry_in_s=None):
-                await self._abandon(job, message)
+                await self._abandon(job, f"gave up after {job.attempts} attempts: {public_reason(exc)}")
             return
         delay = retry_delay(job.attempts, hint=hint)
         log.info("job %s (%s %s) will retry in %.1fs: %s", job.id, job.kind, job.pr_key, delay, message)

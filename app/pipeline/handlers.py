@@ -8,14 +8,22 @@ from dataclasses import dataclass
 from app.conversation.ports import ConversationGitHub, StructuredModel
 from app.conversation.service import answer_thread_reply
 from app.conversation.store import ConversationStore
+from app.errors import RetryableError
 from app.jobs.models import CheckJob, CloseChecksJob, CommandJob, JobKind, ReviewJob, ThreadReplyJob, pr_key
 from app.jobs.queue import ClaimedJob, JobQueue, enqueue
 from app.jobs.worker import GiveUp, Handler
 from app.pipeline.checks import SUPERSEDED, close_check_runs
 from app.pipeline.commands import handle_command
-from app.pipeline.ports import InstallationClients, ReviewerPort
+from app.pipeline.ports import GitHubPort, InstallationClients, ReviewerPort
 from app.pipeline.progress import DashboardPort
-from app.pipeline.recovery import close_orphans, close_posted, open_check_run, posted_on_head
+from app.pipeline.recovery import (
+    close_orphans,
+    close_posted,
+    close_unfinished,
+    open_check_run,
+    posted_on_head,
+    recorded_or_closed,
+)
 from app.pipeline.run import ReviewRun, new_run_id
 from app.settings import Settings
 from app.storage.db import write_transaction
@@ -78,14 +86,7 @@ class JobHandlers:
                 await close_posted(api, job)
                 return
         if job.check_run_id is None:
-            # Created (or adopted) and saved before the review starts, so every retry reuses it.
-            run_id = job.run_id or new_run_id()
-            url = deps.settings.run_url(run_id)
-            check_run_id = await open_check_run(
-                api, job.repo, number=job.number, head_sha=job.head_sha, run_url=url
-            )
-            job = job.model_copy(update={"check_run_id": check_run_id, "run_id": run_id})
-            await deps.queue.save_payload(claimed, job.model_dump(mode="json"))
+            job = await self._open_check_run(claimed, job, api)
         await ReviewRun(
             job,
             api=api,
@@ -98,6 +99,27 @@ class JobHandlers:
             model=deps.model,
             dashboard=deps.dashboard,
         ).execute()
+
+    async def _open_check_run(self, claimed: ClaimedJob, job: ReviewJob, api: GitHubPort) -> ReviewJob:
+        """Create (or adopt) the head's check run and record it with the job before anything can fail.
+
+        Recorded, every retry reuses it and a give-up closes it; when recording fails, no later
+        attempt would know it, so it is completed here instead of staying queued.
+        """
+        queue = self.deps.queue
+        run_id = job.run_id or new_run_id()
+        url = self.deps.settings.run_url(run_id)
+        check_run_id = await open_check_run(
+            api, job.repo, number=job.number, head_sha=job.head_sha, run_url=url
+        )
+        job = job.model_copy(update={"check_run_id": check_run_id, "run_id": run_id})
+        final = claimed.attempts >= queue.max_attempts
+        if not await recorded_or_closed(
+            api, job.repo, check_run_id, queue.save_payload(claimed, job.model_dump(mode="json")), final=final
+        ):
+            # Another worker holds the job now (our lease ran out): it adopts the queued check run.
+            raise RetryableError("the job's lease ran out before its review started")
+        return job
 
     async def command(self, claimed: ClaimedJob) -> None:
         job = CommandJob.model_validate(claimed.payload)
@@ -148,7 +170,8 @@ class JobHandlers:
         check_run_id = await open_check_run(
             api, job.repo, number=job.number, head_sha=job.head_sha, run_url=url
         )
-        if not await deps.queue.attach_check_run(claimed.pr_key, job.head_sha, check_run_id, run_id):
+        attach = deps.queue.attach_check_run(claimed.pr_key, job.head_sha, check_run_id, run_id)
+        if not await recorded_or_closed(api, job.repo, check_run_id, attach, final=False):
             await close_check_runs(api, job.repo, [check_run_id], title="Superseded", summary=SUPERSEDED)
 
     async def close_checks(self, claimed: ClaimedJob) -> None:
@@ -167,17 +190,27 @@ def build_handlers(deps: WorkerDeps) -> dict[str, Handler]:
     return JobHandlers(deps).table()
 
 
+async def _recorded_check_run_ids(queue: JobQueue, claimed: ClaimedJob) -> list[int]:
+    try:
+        stored = await queue.stored_payload(claimed.id)
+    except Exception:  # noqa: BLE001 - the database is down: the claim's own ids are closed still
+        log.warning("job %s: its stored payload could not be read", claimed.id, exc_info=True)
+        return []
+    return [] if stored is None else ReviewJob.model_validate(stored).all_check_run_ids()
+
+
 def build_give_up(deps: WorkerDeps) -> dict[str, GiveUp]:
     """What to close when a job is given up for good: nothing may stay queued or in progress."""
 
     async def review(claimed: ClaimedJob, reason: str) -> None:
         job = ReviewJob.model_validate(claimed.payload)
-        await deps.store.close_open_runs(job.repo.full_name, job.number, reason)
-        ids = job.all_check_run_ids()
+        # The claim's payload is what the attempt started with; the check runs it recorded since
+        # (`save_payload`) are in the stored one. One the last attempt completed keeps its outcome.
+        ids = sorted({*job.all_check_run_ids(), *await _recorded_check_run_ids(deps.queue, claimed)})
         if ids:
             api = await deps.github.for_installation(job.repo.installation_id)
-            await close_check_runs(
-                api, job.repo, ids, title="Review failed", summary=reason[:2000], conclusion="failure"
-            )
+            summary = f"mini-review {reason[:1900]}. The review was not completed."
+            await close_unfinished(api, job.repo, job.head_sha, ids, title="Review failed", summary=summary)
+        await deps.store.close_open_runs(job.repo.full_name, job.number, reason)
 
     return {JobKind.REVIEW: review}

@@ -72,7 +72,9 @@ class GitHubPort(Protocol):
         started_at: datetime | None = None,
     ) -> int: ...
 
-    async def list_check_runs(self, repo: RepoRef, head_sha: str, name: str) -> list[tuple[int, str]]: ...
+    async def list_check_runs(self, repo: RepoRef, head_sha: str, name: str) -> list[tuple[int, str]]:
+        """(id, status) of this App's own check runs called `name` on a commit, never another App's."""
+        ...
 
     async def update_check_run(
         self,

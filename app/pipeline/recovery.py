@@ -8,10 +8,12 @@ attempt therefore looks at GitHub before acting: a review already posted on the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 
+from app.errors import GitHubError
 from app.github.models import RepoRef
 from app.jobs.models import ReviewJob
-from app.pipeline.checks import SUPERSEDED, close_check_runs, create_queued_check
+from app.pipeline.checks import FAILED_TITLE, SUPERSEDED, close_check_runs, create_queued_check
 from app.pipeline.ports import GitHubPort
 from app.pipeline.summary_comment import find_summary
 from app.product import CHECK_RUN_NAME
@@ -74,3 +76,43 @@ async def close_posted(api: GitHubPort, job: ReviewJob) -> None:
         summary=ALREADY_REVIEWED,
         conclusion="neutral",
     )
+
+
+async def recorded_or_closed(
+    api: GitHubPort, repo: RepoRef, check_run_id: int, record: Awaitable[bool], *, final: bool
+) -> bool:
+    """Await `record` (keeping a new check run with its job); if it raises, complete the check run.
+
+    A check run no job knows would stay queued for good: the next attempt makes (or adopts) another,
+    so this one is closed as superseded, or as failed when no attempt follows.
+    """
+    try:
+        return await record
+    except Exception:
+        if final:
+            summary = "mini-review could not record this check run with its review and gave up."
+            await close_check_runs(
+                api, repo, [check_run_id], title=FAILED_TITLE, summary=summary, conclusion="failure"
+            )
+        else:
+            summary = "mini-review could not record this check run; the review reports in another one."
+            await close_check_runs(api, repo, [check_run_id], title="Superseded by a retry", summary=summary)
+        raise
+
+
+async def close_unfinished(
+    api: GitHubPort, repo: RepoRef, head_sha: str, check_run_ids: list[int], *, title: str, summary: str
+) -> None:
+    """Fail the given check runs, except those on `head_sha` that already completed (they say how)."""
+    try:
+        completed = {
+            cid
+            for cid, status in await api.list_check_runs(repo, head_sha, CHECK_RUN_NAME)
+            if status == "completed"
+        }
+    except GitHubError as exc:
+        log.warning("check runs of %s could not be listed: %s", head_sha, exc)
+        completed = set()
+    open_ids = [cid for cid in check_run_ids if cid not in completed]
+    if open_ids:
+        await close_check_runs(api, repo, open_ids, title=title, summary=summary, conclusion="failure")

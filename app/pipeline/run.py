@@ -15,14 +15,14 @@ from app.config.repo_config import ConfigResult
 from app.conversation.ports import ConversationGitHub, StructuredModel
 from app.conversation.review_hooks import ReviewMemory, record_posted, remember, track_fixes
 from app.conversation.store import ConversationStore
-from app.errors import MiniReviewError, RetryableError
+from app.errors import MiniReviewError, PermanentError, RetryableError, public_reason
 from app.github.models import CheckRunConclusion, PullRequestInfo
 from app.jobs.models import ReviewJob
 from app.observability.logs import bind_log_context, log_context
 from app.observability.metrics import record_comments, record_run
 from app.pipeline import budget, publish
 from app.pipeline.budget import DailyBudget, budget_marker, daily_limit, over_budget_reason
-from app.pipeline.checks import SUPERSEDED, CheckRunReporter, close_check_runs
+from app.pipeline.checks import FAILED_TITLE, SUPERSEDED, CheckRunReporter, close_check_runs, mark_retrying
 from app.pipeline.decide import (
     AUTOMATIC_TRIGGERS,
     Decision,
@@ -94,6 +94,9 @@ class ReviewRun:
         self.memory = ReviewMemory()
         self.dashboard = dashboard
         self.progress = RunProgress(dashboard, self.run_id)
+        self._checks: CheckRunReporter | None = None
+        self._started = False  # the run record exists
+        self._settled = False  # the run record (and the check run) say how this attempt ended
 
     @property
     def run_url(self) -> str:
@@ -102,7 +105,12 @@ class ReviewRun:
     async def execute(self) -> RunStatus:
         """Return the run's final status; lines logged meanwhile carry the run's ids (and only them)."""
         with log_context(repository=self.repo.full_name, pr=self.job.number):
-            return await self._execute()
+            try:
+                return await self._execute()
+            except Exception as exc:
+                if not self._settled:
+                    await self._settle(exc)
+                raise
 
     async def _execute(self) -> RunStatus:
         with self.timings.stage("fetch_pull"):
@@ -132,7 +140,7 @@ class ReviewRun:
         self.budget = await budget.today(self.store, self.repo.owner, limit, utcnow())
         if self.budget.exhausted:
             return await self._skip_over_budget(pr)
-        checks = CheckRunReporter(
+        self._checks = checks = CheckRunReporter(
             self.api, self.repo, pr, run_url=self.run_url, check_run_id=self.job.check_run_id
         )
         await checks.start()
@@ -266,6 +274,7 @@ class ReviewRun:
             trigger=self.job.trigger,
             head_sha=pr.head_sha,
         )
+        self._started = True
         await self.progress.started(pr_title=pr.title, installation_id=self.repo.installation_id)
         bind_log_context(run_id=self.run_id)
         return pr
@@ -303,6 +312,38 @@ class ReviewRun:
                 conclusion=conclusion,
             )
 
+    async def _settle(self, exc: Exception) -> None:
+        """An error escaped this attempt: fail its run record, leave its check run retrying or failed.
+
+        Best effort: the worker still sees the original error (to retry, or to give up and close
+        whatever this could not).
+        """
+        retrying = not self.final_attempt and not isinstance(exc, PermanentError)
+        reason = public_reason(exc)
+        then = "It will be tried again." if retrying else "It was not completed."
+        summary = f"The review stopped: {reason}. {then}"
+        try:
+            await self._settle_check(summary, retrying=retrying)
+            if self._started:
+                await self._finish(self._failed(f"stopped: {reason}"))
+        except Exception:  # noqa: BLE001 - GitHub or the database is down too: the next attempt or the give-up closes
+            log.warning("run %s: recording how it ended failed", self.run_id, exc_info=True)
+
+    async def _settle_check(self, summary: str, *, retrying: bool) -> None:
+        if self._checks is not None:  # started: it may have been created by this attempt
+            await self._checks.fail(summary, retrying=retrying, conclusion="failure")
+        elif self.job.check_run_id is not None and retrying:
+            await mark_retrying(self.api, self.repo, self.job.check_run_id, summary)
+        elif self.job.check_run_id is not None:
+            await close_check_runs(
+                self.api,
+                self.repo,
+                [self.job.check_run_id],
+                title=FAILED_TITLE,
+                summary=summary,
+                conclusion="failure",
+            )
+
     def _failed(self, error: str) -> RunUpdate:
         # What was decided before the failure (e.g. while posting) still explains the run.
         decided = self._decision.record if self._decision is not None else RunUpdate()
@@ -317,5 +358,6 @@ class ReviewRun:
             if getattr(record, name) is None:
                 update[name] = []
         await self.store.update_run(self.run_id, record.model_copy(update=update))
+        self._settled = True
         record_run(self.job.trigger, record.status, self.timings.elapsed(), record.cost_usd or 0.0)
         return record.status

@@ -447,6 +447,17 @@ class FakeGitHub(ConversationFake):
         with self._lock:
             return [r["content"] for r in self._reactions.get(comment_id, [])]
 
+    def add_check_run(
+        self, owner: str, name: str, *, head_sha: str, check_name: str, app_id: int, status: str = "queued"
+    ) -> int:
+        """Seed a check run made by another GitHub App (`app_id`), e.g. one with the same name as ours."""
+        with self._lock:
+            repo = self._repo_or_raise(owner, name)
+            check_id = next(self._ids)
+            state = {"id": check_id, "name": check_name, "head_sha": head_sha, "status": status}
+            repo.check_runs[check_id] = [{**state, "conclusion": None, "app_id": app_id}]
+            return check_id
+
     def check_runs(self, owner: str, name: str) -> dict[int, list[dict[str, Any]]]:
         """Return every check run as its history of states (oldest first), keyed by id."""
         with self._lock:
@@ -886,14 +897,14 @@ class FakeGitHub(ConversationFake):
     def _check_run_json(self, state: dict[str, Any]) -> dict[str, Any]:
         output = state.get("output") or {}
         return {
-            **{k: v for k, v in state.items() if k != "output"},
+            **{k: v for k, v in state.items() if k not in ("output", "app_id")},
             "output": {
                 "title": output.get("title"),
                 "summary": output.get("summary"),
                 "text": output.get("text"),
                 "annotations_count": len(output.get("annotations") or []),
             },
-            "app": {"id": self.app_id, "slug": "mini-review"},
+            "app": {"id": state.get("app_id", self.app_id), "slug": "mini-review"},
         }
 
     def _apply_check_run(self, repo: _Repo, state: dict[str, Any], changes: Any) -> dict[str, Any]:
@@ -988,13 +999,14 @@ class FakeGitHub(ConversationFake):
     def _list_check_runs(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         # https://docs.github.com/rest/checks/runs#list-check-runs-for-a-git-reference
         assert ctx.repo is not None
-        name, status = ctx.query.get("check_name"), ctx.query.get("status")
+        name, status, app = ctx.query.get("check_name"), ctx.query.get("status"), ctx.query.get("app_id")
         found = [
             self._check_run_json(history[-1])
             for history in ctx.repo.check_runs.values()
             if history[-1].get("head_sha") == ctx.params["ref"]
             and (name is None or history[-1].get("name") == name)
             and (status is None or history[-1].get("status") == status)
+            and (app is None or str(history[-1].get("app_id", self.app_id)) == app)
         ]
         return 200, {"total_count": len(found), "check_runs": found[:100]}, {}
 
@@ -1003,6 +1015,8 @@ class FakeGitHub(ConversationFake):
         history = ctx.repo.check_runs.get(int(ctx.params["id"]))
         if history is None:
             raise _not_found()
+        if history[-1].get("app_id", self.app_id) != self.app_id:  # only its own App may change a run
+            raise _Reply(403, "Resource not accessible by integration")
         state = self._apply_check_run(ctx.repo, history[-1], ctx.body)
         history.append(state)
         return 200, self._check_run_json(state), {}

@@ -209,6 +209,21 @@ class MemoryGitHub:
         self.check_runs[check_id] = [state]
         return check_id
 
+    def add_foreign_check_run(self, *, head_sha: str, name: str, status: str = "queued") -> int:
+        """A check run another GitHub App made (maybe with our name): never ours to list or change."""
+        check_id = next(self._ids)
+        self.check_runs[check_id] = [{"name": name, "head_sha": head_sha, "status": status, "foreign": True}]
+        return check_id
+
+    async def list_check_runs(self, repo: RepoRef, head_sha: str, name: str) -> list[tuple[int, str]]:
+        return [
+            (check_id, states[-1]["status"])
+            for check_id, states in self.check_runs.items()
+            if states[-1]["head_sha"] == head_sha
+            and states[-1]["name"] == name
+            and not states[-1].get("foreign")
+        ]
+
     async def update_check_run(
         self,
         repo: RepoRef,
@@ -225,6 +240,8 @@ class MemoryGitHub:
     ) -> None:
         if check_run_id not in self.check_runs:
             raise GitHubPermanentError(f"check run {check_run_id} not found", status=404)
+        if self.check_runs[check_run_id][-1].get("foreign"):
+            raise GitHubPermanentError("Resource not accessible by integration", status=403)
         if status == "completed" and conclusion is None:
             raise GitHubPermanentError("a completed check run needs a conclusion", status=422)
         changes = {"status": status, "conclusion": conclusion, "title": title, "summary": summary}

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from app.errors import GitHubRetryableError, ModelError
+from app.github.models import RepoRef
 from app.review.findings import Category, Severity
 from app.review.redact import SECRET_TITLE
 from app.storage.models import PullState, ReviewMode, RunStatus
+from tests.fakes.ports import MemoryGitHub, MemoryStore
 from tests.unit.pipeline.builders import REPO, added_file, finding, job, pull, source
 from tests.unit.pipeline.harness import Bench
 
@@ -369,13 +373,114 @@ async def test_categories_switched_off_in_config_are_dropped(bench: Bench) -> No
 
 
 # -- failures and retries ------------------------------------------------------------------------------
+async def queued_check(bench: Bench) -> int:
+    """The check run the job carries (created queued and recorded before the review starts)."""
+    return await bench.github.create_check_run(
+        REPO, head_sha=pull().head_sha, name="mini-review", status="queued", details_url="u", external_id="e"
+    )
+
+
+def open_checks(bench: Bench) -> list[int]:
+    return [i for i, states in bench.github.check_runs.items() if states[-1]["status"] != "completed"]
+
+
 async def test_a_retryable_failure_requeues_the_check_and_raises(bench: Bench) -> None:
+    check_run_id = await queued_check(bench)
     bench.answer({TOTAL: GitHubRetryableError("secondary rate limit", status=403, retry_after=60)})
     with pytest.raises(GitHubRetryableError):
-        await bench.run(final_attempt=False)
+        await bench.run(job(check_run_id=check_run_id), final_attempt=False)
     assert bench.github.final_check()["status"] == "queued"
     assert bench.github.final_check()["title"] == "Retrying"
     assert bench.store.only_run().status is RunStatus.FAILED
+
+
+async def test_a_check_run_no_retry_knows_is_not_left_retrying(bench: Bench) -> None:
+    # The job carried no check run, so this attempt made one the next attempt cannot reuse: the
+    # retry makes its own, and the first must not stay queued behind it.
+    bench.answer({TOTAL: GitHubRetryableError("secondary rate limit", status=403, retry_after=60)})
+    with pytest.raises(GitHubRetryableError):
+        await bench.run(final_attempt=False)
+    first = bench.github.final_check()
+    assert (first["status"], first["conclusion"], first["title"]) == (
+        "completed",
+        "neutral",
+        "Superseded by a retry",
+    )
+    bench.answer({})
+    assert await bench.run(final_attempt=True) is RunStatus.POSTED
+    assert len(bench.github.check_runs) == 2 and open_checks(bench) == []
+
+
+SECRET = "postgresql://mini:hunter2@db.internal/mini"  # what a driver error may quote
+
+
+async def test_an_unexpected_error_leaves_the_check_retrying_and_fails_the_run(bench: Bench) -> None:
+    check_run_id = await queued_check(bench)
+    bench.answer({TOTAL: KeyError(SECRET)})
+    with pytest.raises(KeyError):
+        await bench.run(job(check_run_id=check_run_id), final_attempt=False)
+    check = bench.github.final_check(check_run_id)
+    assert (check["status"], check["title"]) == ("queued", "Retrying")
+    assert "KeyError" in check["summary"] and "tried again" in check["summary"]
+    run = bench.store.only_run()
+    assert run.status is RunStatus.FAILED and run.finished_at is not None
+    assert run.error is not None and "KeyError" in run.error
+    assert SECRET not in check["summary"] and "hunter2" not in run.error
+
+
+async def test_an_unexpected_error_on_the_final_attempt_fails_the_run_and_the_check(bench: Bench) -> None:
+    check_run_id = await queued_check(bench)
+    bench.answer({TOTAL: KeyError(SECRET)})
+    with pytest.raises(KeyError):  # the worker still sees it: it logs it and gives the job up
+        await bench.run(job(check_run_id=check_run_id), final_attempt=True)
+    check = bench.github.final_check(check_run_id)
+    assert (check["status"], check["conclusion"]) == ("completed", "failure")
+    assert "KeyError" in check["summary"] and "hunter2" not in check["summary"]
+    assert bench.store.only_run().status is RunStatus.FAILED
+
+
+class BrokenStore(MemoryStore):
+    """The database fails when the run reads the PR's state (after the run record exists)."""
+
+    async def pull_state(self, repo: str, pr_number: int) -> PullState:
+        raise ConnectionError(f"could not reach {SECRET}")
+
+
+@pytest.mark.parametrize(
+    ("final", "status", "conclusion"), [(False, "queued", None), (True, "completed", "failure")]
+)
+async def test_an_unexpected_error_before_the_check_starts_still_settles_it(
+    final: bool, status: str, conclusion: str | None
+) -> None:
+    bench = Bench(store=BrokenStore())
+    bench.open_pr([added_file(TOTAL, source(3))])
+    check_run_id = await queued_check(bench)
+    with pytest.raises(ConnectionError):
+        await bench.run(job(check_run_id=check_run_id), final_attempt=final)
+    check = bench.github.final_check(check_run_id)
+    assert (check["status"], check.get("conclusion")) == (status, conclusion)
+    assert "ConnectionError" in check["summary"] and "hunter2" not in check["summary"]
+    assert bench.store.only_run().status is RunStatus.FAILED
+
+
+class CheckStartFails(MemoryGitHub):
+    """GitHub refuses to move the check run to in_progress (once); later updates work."""
+
+    refused = False
+
+    async def update_check_run(self, repo: RepoRef, check_run_id: int, **changes: Any) -> None:
+        if changes.get("status") == "in_progress" and not self.refused:
+            self.refused = True
+            raise GitHubRetryableError("server error", status=502)
+        await super().update_check_run(repo, check_run_id, **changes)
+
+
+async def test_a_check_run_that_could_not_start_is_still_completed() -> None:
+    bench = Bench(github=CheckStartFails())
+    bench.open_pr([added_file(TOTAL, source(3))])
+    check_run_id = await queued_check(bench)
+    assert await bench.run(job(check_run_id=check_run_id, trigger="command:review")) is RunStatus.POSTED
+    assert bench.github.final_check(check_run_id)["status"] == "completed"
 
 
 async def test_the_final_attempt_fails_the_run_and_completes_the_check(bench: Bench) -> None:
