@@ -33,6 +33,9 @@ from app.webhooks.inbox import DeliveryInbox
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_S = 6 * 3600  # SQLite: the one process prunes in its own loop
+# Review call results are kept for retries, which come within the hour (job backoff is capped at
+# minutes); a few days leave room for a stuck queue without keeping diffs' findings around for long.
+CHUNK_RESULTS_KEPT = dt.timedelta(days=3)
 
 
 @dataclass
@@ -55,13 +58,16 @@ class Wiring:
         return self.store.engine.dialect.name
 
     async def prune(self) -> None:
-        """Drop finished jobs and old deliveries (runs stay: they are the history users look at)."""
+        """Drop finished jobs, old deliveries and kept call results (runs stay: they are the history)."""
         age = dt.timedelta(days=self.settings.retention_days)
         jobs = await self.queue.prune(age)
         deliveries = await self.store.prune_deliveries(age)
         await DashboardStore(self.store.engine).prune_sessions()  # expired dashboard sign-ins
         if jobs or deliveries:
             log.info("pruned %d finished jobs and %d deliveries older than %s", jobs, deliveries, age)
+        kept = await self.store.prune_chunk_results(CHUNK_RESULTS_KEPT)
+        if kept:
+            log.info("pruned %d review call results older than %s", kept, CHUNK_RESULTS_KEPT)
 
     def start_intake(self) -> WebhookIntake:
         """Start applying recorded deliveries in this process; return what the webhook route uses."""

@@ -244,12 +244,17 @@ class Progress(BaseModel):
 
 
 class Usage(BaseModel):
+    """What the run's own model calls cost; `reused_*`: results an earlier attempt paid for."""
+
     model_calls: int = 0
     prompt_tokens: int = 0
     cached_tokens: int = 0
     completion_tokens: int = 0
     reasoning_tokens: int = 0
     cost_usd: float = 0.0
+    reused_calls: int = 0
+    reused_tokens: int = 0
+    reused_cost_usd: float = 0.0
 
 
 class RunLinks(BaseModel):

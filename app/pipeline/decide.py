@@ -285,9 +285,8 @@ def _record(
     failed: bool,
 ) -> RunUpdate:
     i, outcome, sel = facts.inputs, facts.outcome, facts.selection
-    usage = outcome.usage + outcome.escalation_usage
     rows = finding_rows(sel.placement, [p for p, _ in inline], sel.summarised)
-    return RunUpdate(
+    record = RunUpdate(
         status=RunStatus.FAILED if failed else RunStatus.POSTED,
         error=outcome.failed[0].error if failed and outcome.failed else None,
         mode=i.diff.mode,
@@ -300,10 +299,26 @@ def _record(
         failed_chunks=[FailedChunk(chunk=name, error=err) for name, err in summary.failed_chunks],
         findings=rows,
         summary=body,
+    )
+    return record.model_copy(update=spend_record(outcome).values())
+
+
+def spend_record(outcome: ReviewOutcome) -> RunUpdate:
+    """What this attempt's model calls cost, and apart from it what it reused from an earlier attempt.
+
+    A reused result costs nothing now (it was billed to the run that made the call), so the run's
+    tokens and cost count new spend only and the day's budget never counts a call twice.
+    """
+    usage = outcome.usage + outcome.escalation_usage
+    reused = outcome.reused_usage
+    return RunUpdate(
         prompt_tokens=usage.prompt_tokens,
         cached_tokens=usage.cached_tokens,
         completion_tokens=usage.completion_tokens,
         reasoning_tokens=usage.reasoning_tokens,
         model_calls=usage.calls,
         cost_usd=outcome.cost_usd,
+        reused_calls=outcome.reused_calls,
+        reused_tokens=reused.prompt_tokens + reused.completion_tokens,
+        reused_cost_usd=outcome.reused_cost_usd,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.diff.model import Chunk
 from app.github.models import (
@@ -23,8 +23,9 @@ from app.github.models import (
     ReviewComment,
 )
 from app.review.prompts import PrContext
+from app.review.reuse import CallResults
 from app.review.reviewer import ChunkDone, ReviewOutcome
-from app.storage.models import PullState, Run, RunUpdate
+from app.storage.models import ChunkResultRow, PullState, Run, RunUpdate
 
 
 class GitHubPort(Protocol):
@@ -126,7 +127,15 @@ class SpendStore(Protocol):
         ...
 
 
-class RunStore(FingerprintStore, PullStateStore, SpendStore, Protocol):
+class ChunkResultStore(Protocol):
+    """Review call results kept across the attempts of one review job (see `app.review.reuse`)."""
+
+    async def chunk_results(self, job_run_id: str, head_sha: str) -> dict[str, dict[str, Any]]: ...
+
+    async def save_chunk_result(self, row: ChunkResultRow) -> None: ...
+
+
+class RunStore(FingerprintStore, PullStateStore, SpendStore, ChunkResultStore, Protocol):
     """The run record and the per-PR memory a review reads and writes."""
 
     async def start_run(
@@ -153,4 +162,5 @@ class ReviewerPort(Protocol):
         on_chunk_done: ChunkDone | None = None,
         head_texts: Mapping[str, str] | None = None,
         cache_key: str | None = None,
+        results: CallResults | None = None,
     ) -> ReviewOutcome: ...

@@ -32,6 +32,7 @@ from app.pipeline.decide import (
     review_baseline,
     select_findings,
     skip_reason,
+    spend_record,
     unreadable_config_reason,
 )
 from app.pipeline.dedup import Deduplicator
@@ -39,8 +40,10 @@ from app.pipeline.gather import PlanLimits, ReviewInputs, gather_review_inputs
 from app.pipeline.ports import GitHubPort, ReviewerPort, RunStore
 from app.pipeline.progress import DashboardPort, RunProgress
 from app.pipeline.repo_settings import load_repo_config, server_defaults
+from app.pipeline.reuse import StoredCallResults
 from app.pipeline.timings import Timings
-from app.review.reviewer import repo_cache_key
+from app.review.prompts import PrContext
+from app.review.reviewer import ReviewOutcome, repo_cache_key
 from app.settings import Settings
 from app.storage.db import utcnow
 from app.storage.models import FindingRow, RunStatus, RunUpdate
@@ -91,6 +94,7 @@ class ReviewRun:
         self.timings = Timings()
         self.budget = DailyBudget(limit=None, spent=0.0)
         self._decision: Decision | None = None
+        self._spent = RunUpdate()  # what the model calls cost, once they were made
         self.memory = ReviewMemory()
         self.dashboard = dashboard
         self.progress = RunProgress(dashboard, self.run_id)
@@ -172,16 +176,7 @@ class ReviewRun:
         context = dataclasses.replace(
             inputs.context(), instructions=self.memory.instructions(inputs.config.instructions)
         )
-        await self.progress.reviewing(len(inputs.plan.chunks), [c.path for c in inputs.plan.chunks])
-        with self.timings.stage("model"):
-            outcome = await self.reviewer.review(
-                inputs.plan.chunks,
-                context,
-                instructions_for_path=inputs.instructions_for_path,
-                on_chunk_done=self.progress.chunk_done,
-                head_texts=inputs.head_texts,
-                cache_key=repo_cache_key(self.repo.full_name),
-            )
+        outcome = await self._ask_model(inputs, context)
         await self.progress.stage("publish")
         with self.timings.stage("place"):
             # One filter call: it remembers what it suppressed for the run page.
@@ -200,7 +195,8 @@ class ReviewRun:
         stop = interruption(pr, await self.api.get_pull(self.repo, pr.number))
         if stop is not None:
             await checks.finish("neutral", stop.check_title, stop.check_summary)
-            return await self._finish(RunUpdate(status=stop.status, error=stop.error))
+            stopped = RunUpdate(status=stop.status, error=stop.error)
+            return await self._finish(stopped.model_copy(update=self._spent.values()))
         facts = Facts(
             inputs=inputs,
             outcome=outcome,
@@ -214,6 +210,34 @@ class ReviewRun:
         )
         self._decision = decision = decide(facts)
         return await self._publish(inputs, decision, checks)
+
+    async def _ask_model(self, inputs: ReviewInputs, context: PrContext) -> ReviewOutcome:
+        """Review the plan's chunks; a retry of this job reuses the calls earlier attempts kept."""
+        await self.progress.reviewing(len(inputs.plan.chunks), [c.path for c in inputs.plan.chunks])
+        with self.timings.stage("model"):
+            outcome = await self.reviewer.review(
+                inputs.plan.chunks,
+                context,
+                instructions_for_path=inputs.instructions_for_path,
+                on_chunk_done=self.progress.chunk_done,
+                head_texts=inputs.head_texts,
+                cache_key=repo_cache_key(self.repo.full_name),
+                results=self._kept_results(inputs.pr),
+            )
+        self._spent = spend_record(outcome)  # recorded even when a later step fails
+        return outcome
+
+    def _kept_results(self, pr: PullRequestInfo) -> StoredCallResults | None:
+        if self.job.run_id is None:
+            return None  # not a queued job (nothing ties its attempts together): nothing to reuse
+        return StoredCallResults(
+            self.store,
+            repo=self.repo.full_name,
+            pr_number=pr.number,
+            head_sha=pr.head_sha,
+            job_run_id=self.job.run_id,
+            run_id=self.run_id,
+        )
 
     async def _publish(self, inputs: ReviewInputs, decision: Decision, checks: CheckRunReporter) -> RunStatus:
         with self.timings.stage("publish"):
@@ -347,9 +371,11 @@ class ReviewRun:
     def _failed(self, error: str) -> RunUpdate:
         # What was decided before the failure (e.g. while posting) still explains the run.
         decided = self._decision.record if self._decision is not None else RunUpdate()
-        return RunUpdate(
+        failed = RunUpdate(
             status=RunStatus.FAILED, error=error, skipped=decided.skipped, failed_chunks=decided.failed_chunks
         )
+        # The calls were paid for: the day's budget counts them on this run (a retry reuses them free).
+        return failed.model_copy(update=self._spent.values())
 
     async def _finish(self, record: RunUpdate) -> RunStatus:
         assert record.status is not None

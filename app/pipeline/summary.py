@@ -49,6 +49,11 @@ def build_summary(i: SummaryInputs) -> ReviewSummary:
         notices.append(
             f"Per-PR budget reached: {len(i.outcome.not_sent)} chunk(s) were not sent to the model."
         )
+    if i.outcome.reused_calls:
+        notices.append(
+            f"{i.outcome.reused_calls} model answer(s) came from an earlier attempt of this review"
+            " and were not paid for again."
+        )
     if i.incremental_since:
         notices.append(f"Incremental review of the changes since {i.incremental_since[:7]}.")
     usage = i.outcome.usage + i.outcome.escalation_usage  # the cost includes the flagship calls too

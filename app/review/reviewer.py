@@ -2,6 +2,8 @@
 
 A failing chunk is recorded and the others go on; a per-PR budget stops new chunks from being
 sent once the tokens or dollars spent (plus what is already in flight) would pass the limit.
+Each successful call's result is kept as soon as it is known (`app.review.reuse`): a retried
+attempt of the same review reuses it instead of paying for the call again.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from app.errors import ModelError
 from app.review.fair import review_lane
 from app.review.findings import Category, Finding, Severity
 from app.review.grounding import PackContext, cites_context_only, pack_context
-from app.review.llm import ModelClient, NotAdmitted
+from app.review.llm import ModelAnswer, ModelClient, NotAdmitted
 from app.review.prompts import (
     MAX_DESCRIPTION_CHARS,
     MAX_INSTRUCTIONS_CHARS,
@@ -30,6 +32,7 @@ from app.review.prompts import (
     build_messages,
 )
 from app.review.redact import redact_chunk, redact_text
+from app.review.reuse import CallResults, SavedCall, call_key
 from app.review.usage import Prices, Usage, UsageMeter, cost_usd
 
 ChunkDone = Callable[[], Awaitable[None]]  # told after each chunk, for live progress
@@ -84,6 +87,11 @@ class ReviewOutcome:
     calls_planned: int = 0  # review calls (packs) the chunks were grouped into
     context_tokens: int = 0  # estimated tokens of read-only context sent (part of the prompt tokens)
     context_cited: list[Finding] = field(default_factory=list)  # cite context, not the diff: notes only
+    # Calls an earlier attempt of this review already made and paid for: their results are reused.
+    # `usage` and `cost_usd` above are this attempt's new spend only; these say what was reused.
+    reused_calls: int = 0
+    reused_usage: Usage = field(default_factory=Usage)
+    reused_cost_usd: float = 0.0
 
 
 @dataclass(slots=True)
@@ -99,6 +107,9 @@ class _ChunkResult:
     repaired: bool = False
     context_tokens: int = 0
     context_cited: list[Finding] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)  # this call's review responses (a repair included)
+    escalation_usage: Usage = field(default_factory=Usage)
+    reused: bool = False
 
 
 class _Budget:
@@ -108,13 +119,23 @@ class _Budget:
         self.config = config
         self.review = UsageMeter()
         self.escalation = UsageMeter()
+        # Reused results cost nothing now, but they count towards the limits: a retried review
+        # then sends what an uninterrupted one would have sent, and no more.
+        self.reused = UsageMeter()
+        self.reused_usd = 0.0
         self._reserved = 0
 
+    def cost_of(self, review: Usage, escalation: Usage) -> float:
+        prices = self.config.prices
+        return cost_usd(review, prices) + cost_usd(escalation, self.config.escalation_prices or prices)
+
     def spent_usd(self) -> float:
-        config = self.config
-        return cost_usd(self.review.total, config.prices) + cost_usd(
-            self.escalation.total, config.escalation_prices or config.prices
-        )
+        """USD this attempt spent (reused results excluded)."""
+        return self.cost_of(self.review.total, self.escalation.total)
+
+    def reuse(self, saved: SavedCall) -> None:
+        self.reused.add(saved.usage + saved.escalation_usage)
+        self.reused_usd += saved.cost_usd
 
     def ticket(self, estimate: int) -> _Ticket:
         return _Ticket(self, estimate)
@@ -123,7 +144,11 @@ class _Budget:
         """Reserve `estimate` prompt tokens if the limits allow starting a call that size."""
         config = self.config
         planned = self._reserved + estimate
-        used_tokens = self.review.total.prompt_tokens + self.escalation.total.prompt_tokens
+        used_tokens = (
+            self.review.total.prompt_tokens
+            + self.escalation.total.prompt_tokens
+            + self.reused.total.prompt_tokens
+        )
         if (
             config.max_input_tokens_per_pr is not None
             and used_tokens + planned > config.max_input_tokens_per_pr
@@ -131,7 +156,7 @@ class _Budget:
             return False
         if config.max_cost_usd_per_pr is not None:
             planned_usd = cost_usd(Usage(prompt_tokens=planned), config.prices)
-            if self.spent_usd() + planned_usd > config.max_cost_usd_per_pr:
+            if self.spent_usd() + self.reused_usd + planned_usd > config.max_cost_usd_per_pr:
                 return False
         self._reserved += estimate
         return True
@@ -211,6 +236,8 @@ class _Run:
         render: Render,
         instructions_for_path: PathInstructions | None,
         head_texts: Mapping[str, str],
+        results: CallResults | None = None,
+        saved: Mapping[str, SavedCall] | None = None,
     ) -> None:
         self.head_texts = head_texts
         self.context = redact_context(context)
@@ -219,6 +246,8 @@ class _Run:
         self.render = render
         self.instructions_for_path = instructions_for_path
         self.budget = _Budget(config)
+        self.results = results
+        self.saved = saved or {}
         self._preparing = asyncio.Lock()
 
     def _context_for(self, pack: Pack) -> PrContext:
@@ -248,31 +277,33 @@ class _Run:
         data = "\n".join([grounding.text, *texts.values()] if grounding.text else texts.values())
         return result, texts, grounding, build_messages(data, self._context_for(pack))
 
+    def _key(self, messages: Sequence[Message]) -> str:
+        config = self.config
+        return call_key(
+            messages,
+            model=config.model,
+            reasoning_effort=config.reasoning_effort,
+            max_completion_tokens=config.max_completion_tokens,
+            escalation_model=config.escalation_model,
+            escalation_reasoning_effort=config.escalation_reasoning_effort,
+        )
+
     async def pack(self, pack: Pack) -> _ChunkResult:
-        # One pack at a time, first come first served: packs then reach the budget in plan order.
+        # One pack at a time, first come first served: packs then reach the budget in plan order
+        # (a reused result counts towards the limits before any later pack asks to be sent).
         async with self._preparing:
             result, texts, grounding, messages = await asyncio.to_thread(self._prepare, pack)
-        ticket = self.budget.ticket(planned_tokens(messages))
-        try:
-            answer = await self.client.review(
-                messages,
-                model=self.config.model,
-                reasoning_effort=self.config.reasoning_effort,
-                max_completion_tokens=self.config.max_completion_tokens,
-                meter=self.budget.review,
-                admit=ticket,
-                prompt_cache_key=self.config.prompt_cache_key,
-            )
-        except NotAdmitted:
-            result.not_sent = self._failures(pack, BUDGET_REACHED)
+            key = self._key(messages)
+            saved = self.saved.get(key)
+            if saved is not None:
+                self.budget.reuse(saved)
+        if saved is not None:
+            return _with_saved(result, saved)
+        answer = await self._ask(pack, messages, result)
+        if answer is None:
             return result
-        except ModelError as exc:
-            log.warning("review of %s failed: %s", ", ".join(pack.paths[:5]), exc)
-            result.failed = self._failures(pack, _short(exc))
-            return result
-        finally:
-            ticket.release()
         result.repaired = answer.repaired
+        result.usage = answer.usage
         own: list[tuple[Finding, str]] = []
         for finding in answer.findings:
             member = attribute(pack, finding.path, finding.side, finding.line, finding.quote)
@@ -283,8 +314,54 @@ class _Run:
             else:
                 # Comments anchor on the new path; the escalation sees only that file's chunk.
                 own.append((finding.model_copy(update={"path": member.path}), texts[id(member)]))
-        result.findings.extend(await self._escalate(own, result))
+        kept = await self._escalate(own, result)
+        result.findings.extend(kept)
+        await self._keep(key, result, kept)
         return result
+
+    async def _ask(self, pack: Pack, messages: list[Message], result: _ChunkResult) -> ModelAnswer | None:
+        """Send the pack's request; None when it was not sent or failed (recorded in `result`)."""
+        ticket = self.budget.ticket(planned_tokens(messages))
+        try:
+            return await self.client.review(
+                messages,
+                model=self.config.model,
+                reasoning_effort=self.config.reasoning_effort,
+                max_completion_tokens=self.config.max_completion_tokens,
+                meter=self.budget.review,
+                admit=ticket,
+                prompt_cache_key=self.config.prompt_cache_key,
+            )
+        except NotAdmitted:
+            result.not_sent = self._failures(pack, BUDGET_REACHED)
+            return None
+        except ModelError as exc:
+            log.warning("review of %s failed: %s", ", ".join(pack.paths[:5]), exc)
+            result.failed = self._failures(pack, _short(exc))
+            return None
+        finally:
+            ticket.release()
+
+    async def _keep(self, key: str, result: _ChunkResult, kept: list[Finding]) -> None:
+        """Keep a successful call's result for a retry of this review; losing it only costs money."""
+        if self.results is None:
+            return
+        saved = SavedCall(
+            findings=kept,
+            context_cited=result.context_cited,
+            dropped_foreign_path=result.dropped_foreign_path,
+            escalated=result.escalated,
+            rejected=result.rejected,
+            escalation_failed=result.escalation_failed,
+            repaired=result.repaired,
+            usage=result.usage,
+            escalation_usage=result.escalation_usage,
+            cost_usd=self.budget.cost_of(result.usage, result.escalation_usage),
+        )
+        try:
+            await self.results.save(key, saved)
+        except Exception as exc:  # noqa: BLE001 - the review goes on; a retry would pay for this call
+            log.warning("could not keep a review call's result for a retry: %s", _short(exc))
 
     async def _escalate(self, found: list[tuple[Finding, str]], result: _ChunkResult) -> list[Finding]:
         model = self.config.escalation_model
@@ -295,7 +372,8 @@ class _Run:
             tasks = {i: group.create_task(self._check(f, text, model)) for i, (f, text) in checks.items()}
         kept: list[Finding] = []
         for i, (finding, _) in enumerate(found):
-            verdict = tasks[i].result() if i in tasks else True
+            verdict, usage = tasks[i].result() if i in tasks else (True, Usage())
+            result.escalation_usage += usage
             if i in tasks and verdict is None:
                 result.escalation_failed += 1  # unverified, but the reviewer found it: keep it
             elif i in tasks:
@@ -306,11 +384,11 @@ class _Run:
                 kept.append(finding)
         return kept
 
-    async def _check(self, finding: Finding, text: str, model: str) -> bool | None:
-        """Return the flagship's verdict, or None when it could not be had."""
+    async def _check(self, finding: Finding, text: str, model: str) -> tuple[bool | None, Usage]:
+        """Return the flagship's verdict (None when it could not be had) and what it cost."""
         ticket = self.budget.ticket(estimate_tokens(text) + 400)  # + instructions and the finding
         try:
-            confirmed, reason, _ = await self.client.escalate(
+            confirmed, reason, usage = await self.client.escalate(
                 finding,
                 text,
                 model=model,
@@ -321,14 +399,38 @@ class _Run:
             )
         except ModelError as exc:
             log.warning("escalation of %r on %s failed: %s", finding.title, finding.path, _short(exc))
-            return None
+            return None, Usage()
         finally:
             ticket.release()
         if not confirmed:
             log.info(
                 "escalation rejected %r on %s: %s", finding.title, finding.path, _short(ValueError(reason))
             )
-        return confirmed
+        return confirmed, usage
+
+
+def _with_saved(result: _ChunkResult, saved: SavedCall) -> _ChunkResult:
+    """Complete a prepared pack (its secret findings, its context size) with a kept call result."""
+    result.findings.extend(saved.findings)
+    result.context_cited.extend(saved.context_cited)
+    result.dropped_foreign_path = saved.dropped_foreign_path
+    result.escalated = saved.escalated
+    result.rejected = saved.rejected
+    result.escalation_failed = saved.escalation_failed
+    result.repaired = saved.repaired
+    result.reused = True
+    return result
+
+
+async def _load(results: CallResults | None) -> Mapping[str, SavedCall]:
+    """The results an earlier attempt kept; none when there is nothing to read or reading fails."""
+    if results is None:
+        return {}
+    try:
+        return await results.load()
+    except Exception as exc:  # noqa: BLE001 - without them the review still runs, at full price
+        log.warning("could not read the results kept by an earlier attempt: %s", _short(exc))
+        return {}
 
 
 async def review_chunks(
@@ -341,14 +443,17 @@ async def review_chunks(
     instructions_for_path: PathInstructions | None = None,
     on_chunk_done: ChunkDone | None = None,
     head_texts: Mapping[str, str] | None = None,
+    results: CallResults | None = None,
 ) -> ReviewOutcome:
     """Review every chunk concurrently (bounded by the client's semaphore) and gather the outcome.
 
     `render` is `app.diff.render.render_chunk` in production; `instructions_for_path` returns the
     repository's path-scoped instructions that apply to a chunk's path; `head_texts` (path -> head
     version) grounds each call in the definitions around its hunks, within `config.context_tokens`.
+    `results` keeps each successful call's result and hands back those an earlier attempt kept.
     """
-    run = _Run(context, client, config, render, instructions_for_path, head_texts or {})
+    saved = await _load(results)
+    run = _Run(context, client, config, render, instructions_for_path, head_texts or {}, results, saved)
     packs = (
         pack_chunks(chunks, config.pack_tokens, max_files=config.pack_max_files)
         if config.pack_tokens is not None
@@ -383,16 +488,20 @@ async def review_chunks(
         outcome.dropped_foreign_path += result.dropped_foreign_path
         outcome.secrets_found += result.secrets
         outcome.repaired += result.repaired
+        outcome.reused_calls += result.reused
     outcome.usage = run.budget.review.total
     outcome.escalation_usage = run.budget.escalation.total
+    outcome.reused_usage = run.budget.reused.total
+    outcome.reused_cost_usd = run.budget.reused_usd
     outcome.json_object_fallback = client.uses_json_object(config.model)
     outcome.cost_usd = run.budget.spent_usd()
     log.info(
-        "reviewed %d chunks: %d findings, %d failed, %d not sent, $%.4f",
+        "reviewed %d chunks: %d findings, %d failed, %d not sent, %d calls reused, $%.4f",
         len(chunks),
         len(outcome.findings),
         len(outcome.failed),
         len(outcome.not_sent),
+        outcome.reused_calls,
         outcome.cost_usd,
     )
     return outcome
@@ -415,8 +524,10 @@ class ModelReviewer:
         on_chunk_done: ChunkDone | None = None,
         head_texts: Mapping[str, str] | None = None,
         cache_key: str | None = None,
+        results: CallResults | None = None,
     ) -> ReviewOutcome:
-        """Review `chunks`; `cache_key` (one per repository) becomes the calls' `prompt_cache_key`."""
+        """Review `chunks`; `cache_key` (one per repository) becomes the calls' `prompt_cache_key`;
+        `results` keeps (and hands back) the calls' results across attempts of this review."""
         config = self.config if cache_key is None else replace(self.config, prompt_cache_key=cache_key)
         return await review_chunks(
             chunks,
@@ -427,4 +538,5 @@ class ModelReviewer:
             instructions_for_path=instructions_for_path,
             on_chunk_done=on_chunk_done,
             head_texts=head_texts,
+            results=results,
         )

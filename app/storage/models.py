@@ -74,6 +74,9 @@ class RunUpdate(BaseModel):
     reasoning_tokens: int | None = None
     model_calls: int | None = None
     cost_usd: float | None = None
+    reused_calls: int | None = None
+    reused_tokens: int | None = None
+    reused_cost_usd: float | None = None
     review_id: int | None = None
     check_run_id: int | None = None
     summary: str | None = None
@@ -111,6 +114,9 @@ class Run(BaseModel):
     reasoning_tokens: int | None = None
     model_calls: int | None = None
     cost_usd: float | None = None
+    reused_calls: int | None = None
+    reused_tokens: int | None = None
+    reused_cost_usd: float | None = None
     review_id: int | None = None
     check_run_id: int | None = None
     summary: str | None = None
@@ -123,6 +129,25 @@ class Run(BaseModel):
         if value is not None:
             return value
         return {} if info.field_name == "timings" else []
+
+
+class ChunkResultRow(BaseModel):
+    """One review call's result, kept so a retry of the same review reuses it (`chunk_results`).
+
+    `result` is the reviewer's own JSON (`app.review.reuse.SavedCall`); storage does not read it.
+    """
+
+    repo: str
+    pr_number: int
+    head_sha: str
+    job_run_id: str
+    call_key: str
+    run_id: str
+    result: dict[str, Any]
+    prompt_tokens: int
+    completion_tokens: int
+    model_calls: int
+    cost_usd: float
 
 
 class PullState(BaseModel):

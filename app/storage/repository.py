@@ -11,13 +11,15 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.storage.db import utcnow, write_transaction
 from app.storage.models import (
+    ChunkResultRow,
     Delivery,
     InstallationChange,
     PendingDelivery,
@@ -27,6 +29,7 @@ from app.storage.models import (
     RunUpdate,
 )
 from app.storage.tables import (
+    chunk_results,
     conversation_calls,
     deliveries,
     installations,
@@ -125,6 +128,15 @@ async def record_installation(conn: AsyncConnection, change: InstallationChange)
         await conn.execute(update(installations).where(installations.c.id == change.id).values(**values))
 
 
+_KEPT_SPEND = ("cost_usd", "prompt_tokens", "completion_tokens", "model_calls")
+
+
+def _kept_sum(column: str) -> ColumnElement[Any]:
+    """The sum of one spend column over the calls a run kept (NULL when it kept none)."""
+    kept = chunk_results.c
+    return select(func.sum(kept[column])).where(kept.run_id == runs.c.id).scalar_subquery()
+
+
 class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -169,12 +181,21 @@ class Store:
             await conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
 
     async def close_open_runs(self, repo: str, pr_number: int, error: str, *, status: str = "failed") -> int:
-        """Finish the PR's runs still marked running: their worker died (only one job per PR runs)."""
+        """Finish the PR's runs still marked running: their worker died (only one job per PR runs).
+
+        What such a run paid for the calls it kept (`chunk_results`) becomes its spend: a retry
+        reuses those calls at no cost, so the day's budget counts them here, once.
+        """
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(runs)
                 .where(runs.c.repo == repo, runs.c.pr_number == pr_number, runs.c.status == "running")
-                .values(status=status, error=error[:2000], finished_at=utcnow())
+                .values(
+                    status=status,
+                    error=error[:2000],
+                    finished_at=utcnow(),
+                    **{name: func.coalesce(runs.c[name], _kept_sum(name)) for name in _KEPT_SPEND},
+                )
             )
             return int(result.rowcount)
 
@@ -182,6 +203,31 @@ class Store:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(runs).where(runs.c.id == run_id))).mappings().first()
         return None if row is None else Run.model_validate(dict(row))
+
+    # -- review call results kept for retries -----------------------------------------------------
+    async def chunk_results(self, job_run_id: str, head_sha: str) -> dict[str, dict[str, Any]]:
+        """The call results kept by the attempts of one review job for one head, by call key."""
+        query = select(chunk_results.c.call_key, chunk_results.c.result).where(
+            chunk_results.c.job_run_id == job_run_id, chunk_results.c.head_sha == head_sha
+        )
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(query)
+            return {str(key): dict(result) for key, result in rows}
+
+    async def save_chunk_result(self, row: ChunkResultRow) -> None:
+        """Keep one call's result; one already kept under the same key (a racing attempt) stays."""
+        try:
+            async with write_transaction(self.engine) as conn:
+                await conn.execute(chunk_results.insert().values(**row.model_dump(), created_at=utcnow()))
+        except IntegrityError:
+            return
+
+    async def prune_chunk_results(self, older_than: dt.timedelta) -> int:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                delete(chunk_results).where(chunk_results.c.created_at < utcnow() - older_than)
+            )
+            return int(result.rowcount)
 
     # -- per-PR memory ---------------------------------------------------------------------------
     async def spent_since(self, owner: str, since: dt.datetime) -> float:

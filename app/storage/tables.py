@@ -118,6 +118,10 @@ runs = Table(
     Column("reasoning_tokens", Integer),
     Column("model_calls", Integer),
     Column("cost_usd", Float),
+    # Review calls an earlier attempt paid for and this run reused (not part of the spend above).
+    Column("reused_calls", Integer),
+    Column("reused_tokens", Integer),  # prompt + completion tokens of the reused answers
+    Column("reused_cost_usd", Float),
     Column("review_id", BigInteger),
     Column("check_run_id", BigInteger),
     Column("summary", Text),
@@ -138,6 +142,28 @@ posted_findings = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("repo", "pr_number", "fingerprint", name="uq_posted_findings"),
 )
+
+# The result of each review call that succeeded, kept so a retried attempt of the same review reuses
+# it instead of paying again (app.review.reuse). Kept for a few days (app.wiring prunes).
+chunk_results = Table(
+    "chunk_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("repo", String(256), nullable=False),
+    Column("pr_number", Integer, nullable=False),
+    Column("head_sha", String(64), nullable=False),
+    Column("job_run_id", String(40), nullable=False),  # the job's planned run id: all its attempts share it
+    Column("call_key", String(64), nullable=False),  # hash of the request and of how it was judged
+    Column("run_id", String(40), nullable=False),  # the attempt that made (and paid for) the call
+    Column("result", JSON, nullable=False),
+    Column("prompt_tokens", Integer, nullable=False),
+    Column("completion_tokens", Integer, nullable=False),
+    Column("model_calls", Integer, nullable=False),
+    Column("cost_usd", Float, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("job_run_id", "head_sha", "call_key", name="uq_chunk_results"),
+)
+Index("ix_chunk_results_created_at", chunk_results.c.created_at)
 
 # Per-PR state that outlives runs.
 pull_states = Table(

@@ -12,7 +12,9 @@ enforce the same rules the pipeline depends on:
 
 from __future__ import annotations
 
+import copy
 import itertools
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,9 +37,10 @@ from app.pipeline.ports import PathInstructions
 from app.review.findings import Finding
 from app.review.prompts import PrContext
 from app.review.redact import redact_chunk
+from app.review.reuse import CallResults, SavedCall
 from app.review.reviewer import BUDGET_REACHED, ChunkDone, ChunkFailure, ReviewOutcome
 from app.review.usage import Usage
-from app.storage.models import PullState, Run, RunStatus, RunUpdate
+from app.storage.models import ChunkResultRow, PullState, Run, RunStatus, RunUpdate
 from tests.fakes.github_diff import PatchError, locate, parse_patch
 
 BOT = "mini-review[bot]"
@@ -287,6 +290,8 @@ class MemoryStore:
         self.states: dict[tuple[str, int], PullState] = {}
         self.fingerprints: dict[tuple[str, int], dict[str, str]] = {}
         self.updates: list[tuple[str, RunUpdate]] = []
+        # Kept review call results, as the table holds them: (job run id, head, call key) -> row.
+        self.chunk_rows: dict[tuple[str, str, str], ChunkResultRow] = {}
 
     async def start_run(
         self, run_id: str, *, repo: str, pr_number: int, trigger: str, head_sha: str | None
@@ -338,6 +343,18 @@ class MemoryStore:
         for fp, path in items:
             known.setdefault(fp, path)
 
+    async def chunk_results(self, job_run_id: str, head_sha: str) -> dict[str, dict[str, Any]]:
+        return {
+            key: copy.deepcopy(row.result)
+            for (job, head, key), row in self.chunk_rows.items()
+            if (job, head) == (job_run_id, head_sha)
+        }
+
+    async def save_chunk_result(self, row: ChunkResultRow) -> None:
+        # Rows go through JSON, as the database column does: nothing shared with the caller survives.
+        stored = row.model_copy(update={"result": json.loads(json.dumps(row.result))})
+        self.chunk_rows.setdefault((row.job_run_id, row.head_sha, row.call_key), stored)
+
     def only_run(self) -> Run:
         assert len(self.runs) == 1, f"expected one run, got {len(self.runs)}"
         return next(iter(self.runs.values()))
@@ -372,6 +389,7 @@ class ScriptedReviewer:
         on_chunk_done: ChunkDone | None = None,
         head_texts: Mapping[str, str] | None = None,
         cache_key: str | None = None,
+        results: CallResults | None = None,  # scripted answers cost nothing: nothing is kept
     ) -> ReviewOutcome:
         outcome = ReviewOutcome()
         for chunk in chunks:
@@ -394,3 +412,24 @@ class ScriptedReviewer:
             for _ in chunks:  # scripted answers come at once: every chunk is done
                 await on_chunk_done()
         return outcome
+
+
+@dataclass
+class MemoryCallResults:
+    """The reviewer's kept call results (`app.review.reuse.CallResults`) in memory.
+
+    Results go through JSON, as they do in the database; `broken` makes reading and keeping fail.
+    """
+
+    kept: dict[str, SavedCall] = field(default_factory=dict)
+    broken: bool = False
+
+    async def load(self) -> dict[str, SavedCall]:
+        if self.broken:
+            raise ConnectionError("the database went away")
+        return dict(self.kept)
+
+    async def save(self, key: str, call: SavedCall) -> None:
+        if self.broken:
+            raise ConnectionError("the database went away")
+        self.kept.setdefault(key, SavedCall.model_validate_json(call.model_dump_json()))

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.storage.db import write_transaction
-from app.storage.models import FindingRow, InstallationChange, ReviewMode, RunStatus, RunUpdate, SkippedFile
+from app.storage.models import (
+    ChunkResultRow,
+    FindingRow,
+    InstallationChange,
+    ReviewMode,
+    RunStatus,
+    RunUpdate,
+    SkippedFile,
+)
 from app.storage.repository import Store, record_installation
-from app.storage.tables import installations
+from app.storage.tables import chunk_results, installations
 
 
 async def test_a_run_round_trips_typed(engine: AsyncEngine) -> None:
@@ -111,3 +119,64 @@ async def test_spend_is_summed_per_account_since_a_moment(engine: AsyncEngine) -
     assert await store.spent_since("acme", dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)) == 0.0
     assert await store.spent_since("nobody", before) == 0.0
     assert await store.spent_since("acm%", before) == 0.0  # LIKE wildcards are escaped
+
+
+def kept(
+    call_key: str, *, run_id: str = "r1", job: str = "j1", head: str = "h1", cost: float = 0.25
+) -> ChunkResultRow:
+    return ChunkResultRow(
+        repo="acme/shop",
+        pr_number=7,
+        head_sha=head,
+        job_run_id=job,
+        call_key=call_key,
+        run_id=run_id,
+        result={"findings": [{"path": "a.py", "title": "ünïcode"}], "cost_usd": cost},
+        prompt_tokens=100,
+        completion_tokens=10,
+        model_calls=1,
+        cost_usd=cost,
+    )
+
+
+async def test_kept_call_results_are_read_back_per_job_and_head(engine: AsyncEngine) -> None:
+    store = Store(engine)
+    await store.save_chunk_result(kept("k1"))
+    await store.save_chunk_result(kept("k2", cost=0.5))
+    # A racing attempt keeping the same call again changes nothing (the first result stays).
+    await store.save_chunk_result(kept("k1", run_id="r2", cost=9.0))
+    await store.save_chunk_result(kept("k1", job="j2"))
+    await store.save_chunk_result(kept("k1", head="h2"))
+    found = await store.chunk_results("j1", "h1")
+    assert found == {"k1": kept("k1").result, "k2": kept("k2", cost=0.5).result}
+    assert await store.chunk_results("j3", "h1") == {}
+
+
+async def test_kept_call_results_are_pruned_after_a_while(engine: AsyncEngine) -> None:
+    store = Store(engine)
+    await store.save_chunk_result(kept("old"))
+    await store.save_chunk_result(kept("new"))
+    async with engine.begin() as conn:
+        long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=4)
+        await conn.execute(
+            update(chunk_results).where(chunk_results.c.call_key == "old").values(created_at=long_ago)
+        )
+    assert await store.prune_chunk_results(dt.timedelta(days=3)) == 1
+    assert list(await store.chunk_results("j1", "h1")) == ["new"]
+
+
+async def test_a_dead_attempts_run_is_charged_what_its_kept_calls_cost(engine: AsyncEngine) -> None:
+    """The retry reuses those calls for free, so the day's budget must see them on the dead run."""
+    store = Store(engine)
+    for run_id in ("dead", "idle"):
+        await store.start_run(run_id, repo="acme/shop", pr_number=7, trigger="t", head_sha="h1")
+    await store.save_chunk_result(kept("k1", run_id="dead", cost=0.25))
+    await store.save_chunk_result(kept("k2", run_id="dead", cost=0.5))
+    assert await store.close_open_runs("acme/shop", 7, "the worker stopped") == 2
+    dead, idle = await store.get_run("dead"), await store.get_run("idle")
+    assert dead is not None and idle is not None
+    assert dead.status is RunStatus.FAILED and dead.error == "the worker stopped"
+    assert (dead.cost_usd, dead.prompt_tokens, dead.completion_tokens, dead.model_calls) == (0.75, 200, 20, 2)
+    assert (idle.status, idle.cost_usd, idle.model_calls) == (RunStatus.FAILED, None, None)
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    assert await store.spent_since("acme", before) == 0.75
