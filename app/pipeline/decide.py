@@ -171,6 +171,7 @@ class Facts:
     duration_s: float
     spend: str = ""  # the installation's spend today, shown in the summary footer
     at: str = ""  # when the review ran (ISO, UTC), for the summary's run history
+    job_id: str = ""  # the job's planned run id, the same for each of its attempts
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +245,7 @@ def decide(facts: Facts) -> Decision:
     return Decision(
         inline=inline,
         comments=comments,
-        review_body=review_body(len(comments), facts.run_url) if comments else None,
+        review_body=review_body(len(comments), facts.run_url, facts.job_id) if comments else None,
         summary=summary,
         entry=_entry(facts, summary, len(inline), failed=every_chunk_failed),
         remember=[(fp, placed.path) for placed, fp in inline] + list(dedup.new_note_prints),
@@ -273,6 +274,7 @@ def _entry(facts: Facts, summary: ReviewSummary, inline: int, *, failed: bool) -
         cost_usd=outcome.cost_usd,
         run_url=facts.run_url,
         note=note,
+        job=facts.job_id,
     )
 
 

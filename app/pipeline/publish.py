@@ -10,6 +10,7 @@ from app.pipeline.decide import Decision
 from app.pipeline.files import to_file_diff
 from app.pipeline.ports import GitHubPort, RunStore
 from app.pipeline.posting import Comment, Revalidate, comment_fits, post_review
+from app.pipeline.recovery import review_of_job
 from app.pipeline.summary_comment import upsert_summary
 
 
@@ -18,6 +19,7 @@ class Posted:
     review_id: int | None  # None: nothing new inline, so no review was posted
     moved: int  # inline comments GitHub refused, moved into the review body
     summary_comment_id: int
+    earlier: bool = False  # the review is the one an earlier attempt of this job posted
 
 
 def revalidator(api: GitHubPort, repo: RepoRef, number: int) -> Revalidate:
@@ -31,12 +33,24 @@ def revalidator(api: GitHubPort, repo: RepoRef, number: int) -> Revalidate:
 
 
 async def post(
-    api: GitHubPort, repo: RepoRef, pr: PullRequestInfo, decision: Decision, *, bot_login: str
+    api: GitHubPort,
+    repo: RepoRef,
+    pr: PullRequestInfo,
+    decision: Decision,
+    *,
+    bot_login: str,
+    retry_of: str = "",
 ) -> Posted:
-    """Post ONE review when there is something new inline, then rewrite the living summary comment."""
-    review_id: int | None = None
-    moved = 0
-    if decision.review_body is not None:
+    """Post ONE review when there is something new inline, then rewrite the living summary comment.
+
+    `retry_of` is the job's planned run id when an earlier attempt of the job may have posted already:
+    its review then stands, and no second one is posted for the job.
+    """
+    earlier = None
+    if decision.review_body is not None and retry_of:
+        earlier = await review_of_job(api, repo, pr.number, retry_of, bot_login=bot_login)
+    review_id, moved = earlier, 0
+    if decision.review_body is not None and earlier is None:
         review_id, moved = await post_review(
             api,
             repo,
@@ -49,7 +63,7 @@ async def post(
     summary_id = await upsert_summary(
         api, repo, pr.number, decision.summary, decision.entry, bot_login=bot_login
     )
-    return Posted(review_id, moved, summary_id)
+    return Posted(review_id, moved, summary_id, earlier=earlier is not None)
 
 
 async def remember(

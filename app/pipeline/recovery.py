@@ -17,7 +17,7 @@ from app.pipeline.checks import FAILED_TITLE, SUPERSEDED, close_check_runs, crea
 from app.pipeline.ports import GitHubPort
 from app.pipeline.summary_comment import find_summary
 from app.product import CHECK_RUN_NAME
-from app.publish.living import FAILED_NOTE, history_in
+from app.publish.living import FAILED_NOTE, history_in, job_marker
 from app.publish.markdown import REVIEW_FAILED_TITLE
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,23 @@ async def posted_on_head(
         and not t.body.startswith(REVIEW_FAILED_TITLE)
         for t in texts
     )
+
+
+async def review_of_job(
+    api: GitHubPort, repo: RepoRef, number: int, job_id: str, *, bot_login: str
+) -> int | None:
+    """The review an earlier attempt of this job posted, if any (found by the job's hidden marker).
+
+    GitHub is asked, not our records: the attempt may have died between posting and recording it.
+    """
+    marker = job_marker(job_id)
+    if not marker:
+        return None
+    own = bot_login.lower()
+    for text in await api.list_review_texts(repo, number):
+        if text.user_login.lower() == own and text.id is not None and marker in text.body:
+            return text.id
+    return None
 
 
 async def open_check_run(api: GitHubPort, repo: RepoRef, *, number: int, head_sha: str, run_url: str) -> int:

@@ -207,6 +207,7 @@ class ReviewRun:
             duration_s=self.timings.elapsed(),
             spend=self.budget.describe() + " before this review",
             at=utcnow().isoformat(timespec="seconds"),
+            job_id=self.job.run_id or "",
         )
         self._decision = decision = decide(facts)
         return await self._publish(inputs, decision, checks)
@@ -241,7 +242,16 @@ class ReviewRun:
 
     async def _publish(self, inputs: ReviewInputs, decision: Decision, checks: CheckRunReporter) -> RunStatus:
         with self.timings.stage("publish"):
-            posted = await publish.post(self.api, self.repo, inputs.pr, decision, bot_login=self.bot_login)
+            posted = await publish.post(
+                self.api, self.repo, inputs.pr, decision, bot_login=self.bot_login, retry_of=self._retry_of()
+            )
+        if posted.earlier:
+            # This job's review is on GitHub already; what this attempt found besides stays unposted,
+            # so it is not remembered as shown (a later review may post it).
+            log.info("run %s: review %s of an earlier attempt stands", self.run_id, posted.review_id)
+            unposted = {fp for _, fp in decision.inline}
+            shown = [kept for kept in decision.remember if kept[0] not in unposted]
+            decision = dataclasses.replace(decision, inline=[], comments=[], remember=shown)
         await publish.remember(self.store, self.repo, inputs.pr, self.run_id, decision)
         if self.conversation is not None:
             pr = inputs.pr
@@ -265,6 +275,10 @@ class ReviewRun:
             deduplicated=outcomes.count("already posted earlier"),
         )
         return await self._finish(record)
+
+    def _retry_of(self) -> str:
+        """The job's planned run id when this attempt is a retry (an earlier one may have posted)."""
+        return self.job.run_id if self.job.run_id and self.run_id != self.job.run_id else ""
 
     def _talks(self) -> tuple[ConversationGitHub, ConversationStore, StructuredModel] | None:
         """The conversation adapters, when this run has them all (unit-test fakes may not)."""

@@ -36,6 +36,7 @@ __all__ = [
     "RunEntry",
     "history_in",
     "is_living_summary",
+    "job_marker",
     "render_living_summary",
     "review_body",
 ]
@@ -47,6 +48,7 @@ MAX_EARLIER_NOTES_CHARS = 20_000
 _NOTES_OPEN, _NOTES_CLOSE = "<!-- mini-review:notes -->", "<!-- /mini-review:notes -->"
 _HISTORY = re.compile(r"^<!-- mini-review:history=([A-Za-z0-9+/=]{0,40000}) -->$", re.M)
 _URL = re.compile(r"https?://[^\s<>()\[\]`|]+")
+_JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _TRUNCATED = "\n\n_\N{HORIZONTAL ELLIPSIS} truncated: the run page lists everything._"
 
 
@@ -67,6 +69,7 @@ class RunEntry(BaseModel):
     cost_usd: float = 0.0
     run_url: str = ""
     note: str = ""
+    job: str = ""  # the job's planned run id: a retry's line replaces its earlier attempt's
 
 
 def is_living_summary(body: str) -> bool:
@@ -146,7 +149,8 @@ def _notes_block(summary: ReviewSummary, previous: str) -> str:
 
 def render_living_summary(summary: ReviewSummary, entry: RunEntry, previous: str = "") -> str:
     """Return the summary comment's new body: this run's summary, notes, history, carried markers."""
-    entries = [*history_in(previous), entry][-MAX_HISTORY:]
+    earlier = [e for e in history_in(previous) if not (entry.job and e.job == entry.job)]
+    entries = [*earlier, entry][-MAX_HISTORY:]
     prints = _carried(previous, summary.fingerprints)
     main = summary_body(replace(summary, file_notes=[], pr_notes=[], fingerprints=[]))
     notes = _notes_block(summary, previous)
@@ -161,8 +165,15 @@ def render_living_summary(summary: ReviewSummary, entry: RunEntry, previous: str
     return f"{SUMMARY_MARKER}\n{body}\n\n{tail}"
 
 
-def review_body(inline_count: int, run_url: str) -> str:
-    """Return the short body of a review: what it adds, where the rest is."""
+def job_marker(job_id: str) -> str:
+    """The hidden line a review carries to name its job: a retry finds what an earlier attempt posted."""
+    return f"<!-- mini-review:job={job_id} -->" if _JOB_ID.fullmatch(job_id) else ""
+
+
+def review_body(inline_count: int, run_url: str, job_id: str = "") -> str:
+    """Return the short body of a review: what it adds, where the rest is (and, hidden, its job)."""
     comments = f"{inline_count:,} new inline comment{'s' if inline_count != 1 else ''}"
     link = f" \N{MIDDLE DOT} [Full run]({run_url})" if _URL.fullmatch(run_url) else ""
-    return f"**mini-review**: {comments}; the summary comment of this PR has the rest{link}."
+    body = f"**mini-review**: {comments}; the summary comment of this PR has the rest{link}."
+    marker = job_marker(job_id)
+    return f"{body}\n\n{marker}" if marker else body

@@ -148,7 +148,10 @@ class MemoryGitHub:
         return list(self._pull(number).review_comments)
 
     async def list_review_texts(self, repo: RepoRef, number: int) -> list[PostedText]:
-        return [PostedText(body=r.body, user_login=BOT, user_type="Bot") for r in self._pull(number).reviews]
+        return [
+            PostedText(body=r.body, user_login=BOT, user_type="Bot", commit_id=r.commit_id, id=r.id)
+            for r in self._pull(number).reviews
+        ]
 
     async def list_issue_comment_texts(self, repo: RepoRef, number: int) -> list[PostedText]:
         return list(self._pull(number).issue_comments)

@@ -17,10 +17,11 @@ from app.github.models import RepoRef
 from app.jobs.models import CheckJob, CommandJob, JobKind, ReviewJob
 from app.jobs.queue import ClaimedJob, JobQueue
 from app.pipeline.ports import GitHubPort
+from app.publish.living import history_in, is_living_summary
 from app.storage.models import RunStatus
 from tests.fakes.github import AppSlot, FakeGitHub
 from tests.fakes.server import serve_in_thread
-from tests.unit.pipeline.builders import settings
+from tests.unit.pipeline.builders import finding, settings
 from tests.worker_bench import Died, WorkerBench
 
 OWNER, NAME, INSTALLATION, NUMBER = "octo", "shop", 5, 3
@@ -195,4 +196,37 @@ async def test_another_apps_check_run_named_like_ours_is_never_adopted_or_closed
     assert len(github.check_runs(OWNER, NAME)[foreign]) == 1  # never changed
     [history] = ours(github).values()
     assert history[-1]["status"] == "completed"
+    assert_none_open(github)
+
+
+async def test_a_mini_review_that_failed_after_posting_is_not_posted_again_by_its_retry(
+    engine: AsyncEngine, github: FakeGitHub, server: tuple[AppSlot, str]
+) -> None:
+    """The review went out, then the summary comment's POST kept failing (502): the retry finishes the
+    job without a second review, even though the model (whose answers are not kept here) says otherwise."""
+    bench = await bench_on(engine, github, server, JobQueue(engine, max_attempts=3))
+    answers = iter(
+        [
+            [finding("app.py", 2, quote="import re", title="Unused import")],
+            [finding("app.py", 3, quote="import json", title="Another unused import")],
+        ]
+    )
+    bench.reviewer.script = lambda chunk: next(answers)
+    await put_command(bench, github)
+    github.fail_next("POST", rf"/issues/{NUMBER}/comments$", 502)  # a POST is not retried in place
+    job_id = (await bench.run_next()).id
+    assert len(github.reviews(OWNER, NAME, NUMBER)) == 1
+    assert await bench.job_status(job_id) == "queued"  # to be retried
+
+    await bench.retry_now()
+    await bench.run_next()
+
+    assert await bench.job_status(job_id) == "done"
+    assert len(github.reviews(OWNER, NAME, NUMBER)) == 1
+    assert len(bench.reviewer.calls) == 2  # one call per attempt: the scripted answers are not kept
+    [summary] = [c for c in github.issue_comments(OWNER, NAME, NUMBER) if is_living_summary(c["body"])]
+    assert len(history_in(summary["body"])) == 1
+    [history] = ours(github).values()
+    assert history[-1]["status"] == "completed" and history[-1]["conclusion"] != "failure"
+    assert [r.status for r in await bench.runs()] == [RunStatus.FAILED, RunStatus.POSTED]
     assert_none_open(github)

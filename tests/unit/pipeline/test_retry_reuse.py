@@ -19,13 +19,15 @@ from app.diff.render import render_chunk
 from app.errors import GitHubRetryableError
 from app.jobs.models import ReviewJob
 from app.pipeline.run import ReviewRun
+from app.pipeline.summary_comment import find_summary
+from app.publish.living import RunEntry, history_in
 from app.review.llm import ModelClient, RetryPolicy
 from app.review.reviewer import ModelReviewer, ReviewerConfig
 from app.storage.models import Run, RunStatus
 from tests.fakes.openai_server import FakeOpenAI, Fault
-from tests.fakes.ports import BOT, MemoryGitHub, MemoryStore
+from tests.fakes.ports import BOT, MemoryGitHub, MemoryStore, ScriptedReviewer
 from tests.fakes.server import serve_in_thread
-from tests.unit.pipeline.builders import added_file, job, pull, settings
+from tests.unit.pipeline.builders import REPO, added_file, finding, job, pull, settings, source
 
 PATHS = ["app/a.py", "app/b.py", "app/c.py"]
 PLANNED = "p" * 32  # the job's planned run id: every attempt of the job carries it
@@ -138,3 +140,87 @@ async def test_another_job_on_the_same_head_asks_the_model_afresh() -> None:
         again = job(run_id="q" * 32, trigger="command:review", full=True)
         await attempt(github, store, reviewer, again, final=True)
     assert len(fake.requests) == len(PATHS)
+
+
+def history_of(github: MemoryGitHub) -> list[RunEntry]:
+    summary = find_summary(github.pulls[7].issue_comments, BOT)
+    assert summary is not None, "no living summary comment"
+    return history_in(summary.body)
+
+
+def fail_store_once(store: MemoryStore, method: str) -> None:
+    """The next call of the store's `method` fails like a lost database connection."""
+    real: Callable[..., Awaitable[Any]] = getattr(store, method)
+    failed = False
+
+    async def flaky(*args: Any, **kwargs: Any) -> Any:
+        nonlocal failed
+        if not failed:
+            failed = True
+            raise ConnectionError("server closed the connection unexpectedly")
+        return await real(*args, **kwargs)
+
+    setattr(store, method, flaky)
+
+
+@pytest.mark.parametrize(
+    "failing",
+    ["summary POST", "database after the summary"],
+)
+async def test_an_explicit_job_that_failed_after_posting_is_finished_by_its_retry(failing: str) -> None:
+    """A `/mini review` whose attempt died after its review was posted: the retry posts nothing twice."""
+    github, store = MemoryGitHub(), MemoryStore()
+    github.add_pull(pull(), [buggy(path) for path in PATHS])
+    if failing == "summary POST":
+        fail_once(github, "create_issue_comment")
+    else:
+        fail_store_once(store, "remember_fingerprints")
+    asked = job(run_id=PLANNED, trigger="command:review", requested_by="dev")
+    async with model_reviewer() as (fake, reviewer):
+        with pytest.raises((GitHubRetryableError, ConnectionError)):
+            await attempt(github, store, reviewer, asked, final=False)
+        assert len(github.pulls[7].reviews) == 1  # posted before the failure
+        paid = len(fake.requests)
+
+        assert await attempt(github, store, reviewer, asked, final=True) is RunStatus.POSTED
+
+    assert len(fake.requests) == paid  # the retry asked the model nothing
+    assert len(github.pulls[7].reviews) == 1
+    [entry] = history_of(github)  # one line for the job, not one per attempt
+    assert entry.run_url.endswith(runs_in_order(store)[-1].id)
+    checks = [states[-1] for states in github.check_runs.values()]
+    assert checks and all(c["status"] == "completed" for c in checks)
+    assert checks[-1]["conclusion"] != "failure"
+
+
+async def test_a_retry_whose_answers_differ_does_not_post_a_second_review_for_its_job() -> None:
+    """The answers were not kept (the model is asked again and says something else): the job's
+    review stands, and the new finding is not remembered as shown, so a later review may post it."""
+    github, store = MemoryGitHub(), MemoryStore()
+    github.add_pull(pull(), [added_file("src/total.py", source(6))])
+    answers = iter([[finding("src/total.py", 2)], [finding("src/total.py", 5, title="Other bug")]])
+    reviewer = ScriptedReviewer(script=lambda chunk: next(answers))
+    fail_once(github, "create_issue_comment")
+    asked = job(run_id=PLANNED, trigger="command:review", requested_by="dev")
+
+    async def run(final: bool) -> RunStatus:
+        return await ReviewRun(
+            asked,
+            api=github,
+            store=store,
+            reviewer=reviewer,
+            settings=settings(),
+            final_attempt=final,
+            bot_login=BOT,
+        ).execute()
+
+    with pytest.raises(GitHubRetryableError):
+        await run(False)
+    [first] = github.pulls[7].reviews
+    assert await run(True) is RunStatus.POSTED
+    assert github.pulls[7].reviews == [first]
+    assert [c.line for c in github.pulls[7].review_comments] == [2]
+    remembered = store.fingerprints.get((REPO.full_name, 7), {})
+    assert len(remembered) == 0  # the first attempt died before remembering; line 5 was never shown
+    [run_record] = [r for r in store.runs.values() if r.status is RunStatus.POSTED]
+    assert run_record.review_id == first.id
