@@ -19,8 +19,20 @@ from sqlalchemy.sql import Select
 
 from app.jobs.drain import ensure_drain, lock_pr
 from app.jobs.models import FINISHED, JobKind, JobStatus, ReviewJob
+from app.review.redact import redact_text
 from app.storage.db import utcnow, write_transaction
 from app.storage.tables import jobs
+
+MAX_ERROR_CHARS = 2000
+
+
+def redacted_error(text: str, limit: int | None = MAX_ERROR_CHARS) -> str:
+    """An error's text as it may be stored or logged: tokens and keys it quotes are replaced.
+
+    Redacted before it is cut, so a key cut in half cannot slip past the patterns.
+    """
+    clean = redact_text(text)[0]
+    return clean if limit is None else clean[:limit]
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +276,8 @@ class JobQueue:
     async def fail(self, job: ClaimedJob, error: str, *, retry_in_s: float | None) -> bool:
         """Record a failure; requeue after `retry_in_s` or give up (status failed) when None."""
         now = utcnow()
-        values: dict[str, Any] = {"last_error": error[:2000], "locked_until": None, "updated_at": now}
+        error = redacted_error(error)  # the database never holds a token an error message quoted
+        values: dict[str, Any] = {"last_error": error, "locked_until": None, "updated_at": now}
         if retry_in_s is None:
             values["status"] = JobStatus.FAILED
         else:

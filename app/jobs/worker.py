@@ -7,10 +7,11 @@ import contextlib
 import logging
 import random
 import secrets
+import traceback
 from collections.abc import Awaitable, Callable, Mapping
 
 from app.errors import PermanentError, RetryableError, public_reason
-from app.jobs.queue import ClaimedJob, JobQueue
+from app.jobs.queue import ClaimedJob, JobQueue, redacted_error
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,17 @@ def retry_delay(
     """Backoff with full jitter, never sooner than the server's Retry-After hint."""
     delay = random.uniform(0, min(cap_s, base_s * 2 ** (attempt - 1)))
     return max(delay, hint or 0.0)
+
+
+def described(exc: BaseException) -> str:
+    """An error's type and message for the log and `jobs.last_error`; secrets it quotes redacted."""
+    return redacted_error(f"{type(exc).__name__}: {exc}")
+
+
+def log_error(what: str, exc: BaseException) -> None:
+    """Log an error with its traceback, redacted: a message may quote a token, a key or a DSN."""
+    trace = "".join(traceback.format_exception(exc))
+    log.error("%s\n%s", what, redacted_error(trace, limit=None))
 
 
 class JobRunner:
@@ -49,8 +61,8 @@ class JobRunner:
             await self._run(job)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - recording an outcome failed (database down): the lease expires
-            log.exception("job %s (%s %s): recording its outcome failed", job.id, job.kind, job.pr_key)
+        except Exception as exc:  # noqa: BLE001 - recording an outcome failed (database down): the lease expires
+            log_error(f"job {job.id} ({job.kind} {job.pr_key}): recording its outcome failed", exc)
 
     async def _run(self, job: ClaimedJob) -> None:
         if job.exhausted:
@@ -71,10 +83,11 @@ class JobRunner:
         except RetryableError as exc:
             await self._retry_or_give_up(job, exc, hint=exc.retry_after)
         except PermanentError as exc:
-            log.warning("job %s (%s %s) failed for good: %s", job.id, job.kind, job.pr_key, exc)
-            await self.queue.fail(job, str(exc), retry_in_s=None)
+            message = redacted_error(str(exc))
+            log.warning("job %s (%s %s) failed for good: %s", job.id, job.kind, job.pr_key, message)
+            await self.queue.fail(job, message, retry_in_s=None)
         except Exception as exc:  # noqa: BLE001 - the one blanket catch: log it, keep the job
-            log.exception("job %s (%s %s) crashed", job.id, job.kind, job.pr_key)
+            log_error(f"job {job.id} ({job.kind} {job.pr_key}) crashed", exc)
             await self._retry_or_give_up(job, exc, hint=None)
         else:
             if not await self.queue.complete(job):
@@ -87,7 +100,7 @@ class JobRunner:
                 await beat
 
     async def _retry_or_give_up(self, job: ClaimedJob, exc: BaseException, *, hint: float | None) -> None:
-        message = f"{type(exc).__name__}: {exc}"
+        message = described(exc)
         if job.attempts >= self.queue.max_attempts:
             log.warning(
                 "job %s (%s %s) gave up after %d attempts: %s",
@@ -110,8 +123,8 @@ class JobRunner:
             return
         try:
             await give_up(job, reason)
-        except Exception:  # noqa: BLE001 - best effort: the job itself is already failed
-            log.exception("job %s (%s %s): closing what it left open failed", job.id, job.kind, job.pr_key)
+        except Exception as exc:  # noqa: BLE001 - best effort: the job itself is already failed
+            log_error(f"job {job.id} ({job.kind} {job.pr_key}): closing what it left open failed", exc)
 
     async def _heartbeat(self, job: ClaimedJob) -> None:
         while True:
@@ -167,8 +180,8 @@ class Worker:
         while not self._stopping.is_set():
             try:
                 job = await self._queue.claim(self.worker_id)
-            except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
-                log.exception("worker %s: claiming a job failed", self.worker_id)
+            except Exception as exc:  # noqa: BLE001 - the loop must survive a database hiccup
+                log_error(f"worker {self.worker_id}: claiming a job failed", exc)
                 job = None
             if job is None:
                 await self._idle()
