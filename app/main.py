@@ -30,7 +30,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Read only through the typed dependencies in app.deps.
         app.state.settings = settings
         app.state.store = wiring.store
-        app.state.intake = wiring.start_intake()
+        # SQLite has no other process to apply what this one records; PostgreSQL has the workers.
+        applies = settings.worker_mode == "embedded" or wiring.database_kind == "sqlite"
+        app.state.intake = wiring.start_intake(apply=applies)
         app.state.dashboard = await dashboard_for(
             settings, wiring.store, wiring.github, wiring.queue.wakeup.set
         )

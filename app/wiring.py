@@ -16,7 +16,7 @@ import openai
 
 from app.diff.render import render_chunk
 from app.github.client import GitHubAppClient
-from app.jobs.engine import ProcrastinateEngine
+from app.jobs.engine import ProcrastinateEngine, libpq_conninfo
 from app.jobs.queue import JobQueue
 from app.jobs.upkeep import UPKEEP_CRON
 from app.jobs.worker import JobRunner, Worker
@@ -69,10 +69,16 @@ class Wiring:
         if kept:
             log.info("pruned %d review call results older than %s", kept, CHUNK_RESULTS_KEPT)
 
-    def start_intake(self) -> WebhookIntake:
-        """Start applying recorded deliveries in this process; return what the webhook route uses."""
-        if self.applier is None:
-            self.applier = DeliveryApplier(self.store.engine, self.queue.wakeup.set)
+    def start_intake(self, *, apply: bool = True) -> WebhookIntake:
+        """Return what the webhook route uses; with `apply`, this process also applies deliveries.
+
+        On PostgreSQL a web process without a worker only records: the workers' appliers LISTEN for
+        the inbox's NOTIFY, which keeps the acknowledgement path free of the jobs' writes.
+        """
+        if apply and self.applier is None:
+            postgres = self.database_kind == "postgresql"
+            listen = libpq_conninfo(self.settings.database_url) if postgres else None
+            self.applier = DeliveryApplier(self.store.engine, self.queue.wakeup.set, listen=listen)
             self.applier.start()
         return WebhookIntake(DeliveryInbox(self.store.engine), self.applier)
 
@@ -94,7 +100,7 @@ class Wiring:
             self.queue, build_handlers(deps), give_up=build_give_up(deps), lease_s=settings.job_lease_s
         )
         if self.database_kind == "postgresql":
-            # Workers apply deliveries too: one a web process recorded but did not live to apply.
+            # Workers apply what web processes record (their NOTIFY wakes us; a poll covers the rest).
             self.start_intake()
             engine = ProcrastinateEngine(
                 settings.database_url,

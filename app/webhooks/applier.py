@@ -1,11 +1,12 @@
 """Apply recorded deliveries' effects (jobs, cancellations, installations) after they were acknowledged.
 
-Every web process runs one applier. It applies its own deliveries the moment they are recorded (a
-wake-up) and, every `poll_s`, any delivery still pending: one another process recorded but did not
-live to apply. Taking a delivery (`applied_at` set only if still NULL) and writing its effects happen
-in one transaction, so two appliers never apply one delivery twice and a crash applies it never
-half. A PR's pending deliveries are applied together, oldest first, under a lock of the PR, so its
-pushes and its close land in the order they were recorded, whichever processes took them.
+Every process that runs a worker runs one applier (on SQLite: the one process). It applies its own
+deliveries the moment they are recorded (a wake-up), other processes' when their NOTIFY arrives
+(PostgreSQL), and, every `poll_s`, any delivery still pending: one whose wake-up was lost. Taking
+a delivery (`applied_at` set only if still NULL) and writing its effects happen in one transaction,
+so two appliers never apply one delivery twice and a crash applies it never half. A PR's pending
+deliveries are applied together, oldest first, under a lock of the PR, so its pushes and its close
+land in the order they were recorded, whichever processes took them.
 """
 
 from __future__ import annotations
@@ -24,36 +25,49 @@ from app.storage.models import Delivery, PendingDelivery
 from app.storage.repository import mark_delivery_applied, pending_deliveries, pending_for_pull
 from app.webhooks.inbox import DeliveryInbox
 from app.webhooks.intake import Effects, apply_effects
+from app.webhooks.wakeups import listen_forever
 
 log = logging.getLogger(__name__)
 
 
 class DeliveryApplier:
     def __init__(
-        self, engine: AsyncEngine, wake_worker: Callable[[], None], *, poll_s: float = 1.0, batch: int = 100
+        self,
+        engine: AsyncEngine,
+        wake_worker: Callable[[], None],
+        *,
+        poll_s: float = 1.0,
+        batch: int = 100,
+        listen: str | None = None,
     ) -> None:
+        """`listen`: a libpq conninfo to LISTEN on for other processes' recorded deliveries."""
         self._engine = engine
         self._wake_worker = wake_worker
         self._poll_s = poll_s
         self._batch = batch
+        self._listen = listen
         self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     def wake(self) -> None:
         self._wakeup.set()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run_forever(), name="delivery-applier")
+        self._tasks = [asyncio.create_task(self._run_forever(), name="delivery-applier")]
+        if self._listen is not None:
+            listener = listen_forever(self._listen, self.wake)
+            self._tasks.append(asyncio.create_task(listener, name="delivery-listener"))
 
     def alive(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return bool(self._tasks) and not any(t.done() for t in self._tasks)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._tasks = []
 
     async def _run_forever(self) -> None:
         while True:
@@ -118,9 +132,13 @@ def _readable(delivery: PendingDelivery) -> Effects | None:
 
 
 class WebhookIntake:
-    """What the webhook route talks to: record a delivery (group commit), then wake the applier."""
+    """What the webhook route talks to: record a delivery (group commit), then wake the applier.
 
-    def __init__(self, inbox: DeliveryInbox, applier: DeliveryApplier) -> None:
+    Without an applier in this process (a PostgreSQL web process without a worker), the inbox's
+    NOTIFY wakes the workers' appliers instead.
+    """
+
+    def __init__(self, inbox: DeliveryInbox, applier: DeliveryApplier | None) -> None:
         self._inbox = inbox
         self._applier = applier
 
@@ -128,4 +146,5 @@ class WebhookIntake:
         return await self._inbox.record(delivery)
 
     def applied_soon(self) -> None:
-        self._applier.wake()
+        if self._applier is not None:
+            self._applier.wake()

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.storage.db import write_transaction
 from app.storage.models import Delivery
 from app.storage.repository import insert_deliveries
+from app.webhooks.wakeups import notify_inbox
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 256
@@ -46,6 +47,8 @@ class DeliveryInbox:
             try:
                 async with write_transaction(self._engine) as conn:
                     new = await insert_deliveries(conn, [delivery for delivery, _ in batch])
+                    if any(d.effects and d.delivery_id in new for d, _ in batch):
+                        await notify_inbox(conn)
             except Exception as exc:  # noqa: BLE001 - every waiting request answers with this failure
                 log.warning("recording %d webhook deliveries failed: %s", len(batch), type(exc).__name__)
                 for _, done in batch:

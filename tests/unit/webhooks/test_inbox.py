@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.github.models import RepoRef
+from app.jobs.engine import libpq_conninfo
 from app.jobs.models import CheckJob, JobKind, ReviewJob, pr_key
 from app.storage.db import create_engine, migrate, write_transaction
 from app.storage.models import Delivery
@@ -19,6 +22,8 @@ from app.webhooks.applier import DeliveryApplier
 from app.webhooks.inbox import DeliveryInbox
 from app.webhooks.intake import delivery_record
 from app.webhooks.intents import Intent, QueuedWork
+from app.webhooks.wakeups import listen_forever
+from tests.conftest import POSTGRES_URL
 
 REPO = RepoRef(owner="acme", name="shop", installation_id=7)
 
@@ -150,3 +155,27 @@ async def test_a_newer_push_applied_first_still_lands_after_the_older_one(engine
     async with engine.connect() as conn:
         payloads = [r.payload for r in await conn.execute(select(jobs.c.payload))]
     assert [ReviewJob.model_validate(p).head_sha for p in payloads] == ["b" * 40]  # coalesced, newest head
+
+
+async def test_a_recorded_delivery_wakes_other_processes_listening_appliers(engine: AsyncEngine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite has one process")
+    calls = 0
+    changed = asyncio.Event()
+
+    def notified() -> None:
+        nonlocal calls
+        calls += 1
+        changed.set()
+
+    listener = asyncio.create_task(listen_forever(libpq_conninfo(POSTGRES_URL), notified))
+    try:
+        await asyncio.wait_for(changed.wait(), timeout=30)  # listening (it wakes once on connecting)
+        changed.clear()
+        assert await DeliveryInbox(engine).record(check_for(6, "d-6"))
+        await asyncio.wait_for(changed.wait(), timeout=30)
+        assert calls == 2
+    finally:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
