@@ -68,6 +68,7 @@ SCALE_OUT_NEEDS_POSTGRES = (
 
 async def _worker(settings: Settings) -> None:
     """Run a worker until SIGTERM/SIGINT, then stop claiming and let running reviews finish."""
+    from app.gc_tuning import tune_after_startup
     from app.wiring import build_wiring
 
     wiring = await build_wiring(settings)
@@ -79,6 +80,7 @@ async def _worker(settings: Settings) -> None:
         _serve_worker_metrics(settings.metrics_port)
     try:
         await wiring.start_worker()
+        tune_after_startup()
         logging.getLogger(__name__).info("mini-review worker started (%s)", wiring.database_kind)
         await stop.wait()
         logging.getLogger(__name__).info(

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from app.dashboard.setup import dashboard_for, install_dashboard
 from app.deps import ReadinessDep
+from app.gc_tuning import tune_after_startup
 from app.health.http import WebhookObserver
 from app.health.http import router as metrics_router
 from app.settings import Settings, load_settings
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.worker_mode == "embedded":
             await wiring.start_worker()
         app.state.readiness = wiring
+        tune_after_startup()
         log.info("mini-review ready (database %s, worker %s)", wiring.database_kind, settings.worker_mode)
         try:
             yield
