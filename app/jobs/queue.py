@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 
@@ -46,6 +46,26 @@ class ClaimedJob:
     exhausted: bool = False  # reclaimed after its last attempt died: given up, not run again
 
 
+# Built once: the intake applies these for every delivery, and building a statement (not running
+# it) was most of an apply's CPU. SQLAlchemy caches their compiled form.
+_INSERT_JOB = jobs.insert()
+_QUEUED_OF_KIND = (
+    select(jobs.c.id, jobs.c.payload)
+    .where(
+        jobs.c.pr_key == bindparam("key"),
+        jobs.c.kind == bindparam("kind"),
+        jobs.c.status == JobStatus.QUEUED,
+    )
+    .order_by(jobs.c.id)
+    .limit(1)
+)
+_MERGE_INTO_QUEUED = (
+    update(jobs)
+    .where(jobs.c.id == bindparam("job_id"), jobs.c.status == JobStatus.QUEUED)
+    .values(payload=bindparam("merged"), run_after=bindparam("due"), updated_at=bindparam("now"))
+)
+
+
 async def enqueue(
     conn: AsyncConnection, *, kind: str, key: str, payload: dict[str, Any], delay_s: float = 0.0
 ) -> int:
@@ -60,18 +80,17 @@ async def enqueue(
     await lock_pr(conn, key)
     job_id = await _merge_into_queued(conn, kind, key, payload, run_after) if kind == JobKind.REVIEW else None
     if job_id is None:
-        result = await conn.execute(
-            jobs.insert().values(
-                kind=kind,
-                pr_key=key,
-                payload=payload,
-                status=JobStatus.QUEUED,
-                attempts=0,
-                run_after=run_after,
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        row = {
+            "kind": kind,
+            "pr_key": key,
+            "payload": payload,
+            "status": JobStatus.QUEUED,
+            "attempts": 0,
+            "run_after": run_after,
+            "created_at": now,
+            "updated_at": now,
+        }
+        result = await conn.execute(_INSERT_JOB, row)
         job_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     if conn.dialect.name == "postgresql":
         await ensure_drain(conn, key, at=run_after)
@@ -81,21 +100,13 @@ async def enqueue(
 async def _merge_into_queued(
     conn: AsyncConnection, kind: str, key: str, payload: dict[str, Any], run_after: dt.datetime
 ) -> int | None:
-    row = (
-        await conn.execute(
-            select(jobs.c.id, jobs.c.payload)
-            .where(jobs.c.pr_key == key, jobs.c.kind == kind, jobs.c.status == JobStatus.QUEUED)
-            .order_by(jobs.c.id)
-            .limit(1)
-        )
-    ).first()
+    row = (await conn.execute(_QUEUED_OF_KIND, {"key": key, "kind": kind})).first()
     if row is None:
         return None
     merged = ReviewJob.model_validate(row.payload).merged_with(ReviewJob.model_validate(payload))
     done = await conn.execute(
-        update(jobs)
-        .where(jobs.c.id == row.id, jobs.c.status == JobStatus.QUEUED)
-        .values(payload=merged.model_dump(mode="json"), run_after=run_after, updated_at=utcnow())
+        _MERGE_INTO_QUEUED,
+        {"job_id": row.id, "merged": merged.model_dump(mode="json"), "due": run_after, "now": utcnow()},
     )
     return int(row.id) if done.rowcount == 1 else None
 

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -88,22 +88,29 @@ async def pending_deliveries(conn: AsyncConnection, limit: int) -> list[PendingD
     return _pending(await conn.execute(_PENDING.limit(limit)))
 
 
+# Built once: the applier runs these for every delivery (see app.jobs.queue for why).
+_PENDING_FOR_PULL = _PENDING.where(
+    deliveries.c.repo == bindparam("repo"), deliveries.c.pr_number == bindparam("number")
+).with_for_update()
+_TAKE_PENDING = update(deliveries).where(
+    deliveries.c.delivery_id == bindparam("id"), deliveries.c.applied_at.is_(None)
+)
+_MARK_APPLIED = _TAKE_PENDING.values(applied_at=bindparam("now"))
+_MARK_APPLIED_WITH_OUTCOME = _TAKE_PENDING.values(applied_at=bindparam("now"), outcome=bindparam("note"))
+
+
 async def pending_for_pull(conn: AsyncConnection, repo: str, pr_number: int) -> list[PendingDelivery]:
     """One PR's pending deliveries, oldest first, locked until the caller's transaction ends."""
-    query = _PENDING.where(deliveries.c.repo == repo, deliveries.c.pr_number == pr_number)
-    return _pending(await conn.execute(query.with_for_update()))
+    return _pending(await conn.execute(_PENDING_FOR_PULL, {"repo": repo, "number": pr_number}))
 
 
 async def mark_delivery_applied(conn: AsyncConnection, delivery_id: str, outcome: str | None = None) -> bool:
     """Take a pending delivery for applying (caller's transaction); False when someone else did."""
-    values: dict[str, Any] = {"applied_at": utcnow()}
-    if outcome is not None:
-        values["outcome"] = outcome[:256]
-    result = await conn.execute(
-        update(deliveries)
-        .where(deliveries.c.delivery_id == delivery_id, deliveries.c.applied_at.is_(None))
-        .values(**values)
-    )
+    params: dict[str, Any] = {"id": delivery_id, "now": utcnow()}
+    if outcome is None:
+        result = await conn.execute(_MARK_APPLIED, params)
+    else:
+        result = await conn.execute(_MARK_APPLIED_WITH_OUTCOME, {**params, "note": outcome[:256]})
     return result.rowcount == 1
 
 
