@@ -2,9 +2,14 @@
 
 1. `POST /webhooks/github` of `mini-review serve` (MINI_WORKER=off) against a bare FastAPI endpoint on
    the same uvicorn that only checks the HMAC and parses the JSON: req/s and p50/p99 at 16
-   connections, on SQLite and on PostgreSQL (goal: ratio >= 0.5, p99 < 50 ms).
-2. PostgreSQL: time from the 202's commit to a procrastinate worker starting the job (NOTIFY).
-3. PostgreSQL: claims per second with 1, 4 and 16 workers (a no-op handler).
+   connections, on SQLite and on PostgreSQL (goal: ratio >= 0.5, p99 < 50 ms), with small and with
+   GitHub-sized payloads; then whether every 202 is in the database. On SQLite the one process also
+   applies what it records (it is the only process); a PostgreSQL web process only records, the
+   workers apply.
+2. PostgreSQL: how fast one process's applier turns recorded deliveries into jobs.
+3. PostgreSQL: time from the 202 (delivery committed) through the applier and NOTIFY to a
+   procrastinate worker starting the job.
+4. PostgreSQL: claims per second with 1, 4 and 16 workers (a no-op handler).
 
 Run: `.venv/bin/python bench/bench_queue.py` (PostgreSQL at 127.0.0.1:5432, database `test`).
 """
@@ -40,7 +45,7 @@ from app.storage.db import create_engine, migrate, write_transaction  # noqa: E4
 from app.webhooks.applier import DeliveryApplier  # noqa: E402
 from app.webhooks.inbox import DeliveryInbox  # noqa: E402
 from app.webhooks.intake import delivery_record  # noqa: E402
-from app.webhooks.intents import Intent, QueuedWork  # noqa: E402
+from app.webhooks.intents import Intent, QueuedWork, decide  # noqa: E402
 from app.webhooks.signature import is_valid_signature, sign  # noqa: E402
 
 SECRET = "bench-secret"
@@ -61,26 +66,112 @@ async def bare_hook(request: Request) -> JSONResponse:
     return JSONResponse({"ok": isinstance(payload, dict)}, status_code=202)
 
 
-def _payload(number: int, push: int) -> bytes:
+REPO_LINKS = [
+    "forks",
+    "keys",
+    "collaborators",
+    "teams",
+    "hooks",
+    "issue_events",
+    "events",
+    "assignees",
+    "branches",
+    "tags",
+    "blobs",
+    "git_tags",
+    "git_refs",
+    "trees",
+    "statuses",
+    "languages",
+    "stargazers",
+    "contributors",
+    "subscribers",
+    "subscription",
+    "commits",
+    "git_commits",
+    "comments",
+    "issue_comment",
+    "contents",
+    "compare",
+    "merges",
+    "archive",
+    "downloads",
+    "issues",
+    "pulls",
+    "milestones",
+    "notifications",
+    "labels",
+    "releases",
+    "deployments",
+]
+USER_LINKS = [
+    "followers",
+    "following",
+    "gists",
+    "starred",
+    "subscriptions",
+    "organizations",
+    "repos",
+    "events",
+    "received_events",
+]
+
+
+def _user(login: str) -> dict[str, Any]:
+    """A user object with the fields GitHub sends (URLs included), so payloads weigh what real ones do."""
+    api = f"https://api.github.com/users/{login}"
+    return {
+        "login": login, "id": 583231, "node_id": "MDQ6VXNlcjU4MzIzMQ==", "type": "User",
+        "avatar_url": "https://avatars.githubusercontent.com/u/583231?v=4", "gravatar_id": "",
+        "url": api, "html_url": f"https://github.com/{login}", "site_admin": False,
+        **{f"{name}_url": f"{api}/{name}" for name in USER_LINKS},
+    }  # fmt: skip
+
+
+def _repository(owner: str, name: str) -> dict[str, Any]:
+    api = f"https://api.github.com/repos/{owner}/{name}"
+    return {
+        "id": 1296269, "node_id": "MDEwOlJlcG9zaXRvcnkxMjk2MjY5", "name": name,
+        "full_name": f"{owner}/{name}", "private": False, "owner": _user(owner),
+        "html_url": f"https://github.com/{owner}/{name}", "description": "A repository " * 8,
+        "fork": False, "url": api, "default_branch": "main", "visibility": "public",
+        "created_at": "2011-01-26T19:01:12Z", "updated_at": "2026-11-30T12:00:00Z",
+        "stargazers_count": 80, "watchers_count": 80, "forks_count": 9, "open_issues_count": 3,
+        **{f"{link}_url": f"{api}/{link}{{/sha}}" for link in REPO_LINKS},
+    }  # fmt: skip
+
+
+def _payload(number: int, push: int, *, github_sized: bool = False) -> bytes:
+    """A signed-delivery body: `synchronize` of PR `number` at a new head.
+
+    Small: only the fields the receiver reads (0.4 KB). GitHub-sized: the same event with the objects
+    GitHub sends around them (repositories, users, links: about 25 KB, as real deliveries are).
+    """
     head = f"{number:06d}{push:06d}".ljust(40, "a")
-    return json.dumps(
-        {
-            "action": "synchronize",
-            "number": number,
-            "pull_request": {
-                "number": number,
-                "head": {"sha": head, "ref": "f"},
-                "base": {"sha": "b" * 40, "ref": "main"},
-                "user": {"login": "octocat", "type": "User"},
-            },
-            "repository": {"name": "repo", "owner": {"login": "bench"}},
-            "installation": {"id": 1},
-        }
-    ).encode()
+    pull: dict[str, Any] = {
+        "number": number,
+        "head": {"sha": head, "ref": "f"},
+        "base": {"sha": "b" * 40, "ref": "main"},
+        "user": {"login": "octocat", "type": "User"},
+    }
+    payload: dict[str, Any] = {
+        "action": "synchronize",
+        "number": number,
+        "pull_request": pull,
+        "repository": {"name": "repo", "owner": {"login": "bench"}},
+        "installation": {"id": 1},
+    }
+    if github_sized:
+        repo = _repository("bench", "repo")
+        pull.update(title="Make the thing faster", body="Details. " * 900, user=_user("octocat"))
+        pull["head"].update(repo=repo, user=_user("octocat"), label="octocat:f")
+        pull["base"].update(repo=repo, user=_user("bench"), label="bench:main")
+        payload.update(repository=repo, sender=_user("octocat"), before="c" * 40, after=head)
+    return json.dumps(payload).encode()
 
 
-def _request(port: int, n: int) -> bytes:
-    body = _payload(n % 200, n)
+def _request(port: int, n: int, github_sized: bool) -> bytes:
+    body = _payload(n % 200, n, github_sized=github_sized)
     head = (
         f"POST /webhooks/github HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         "X-GitHub-Event: pull_request\r\n"
@@ -100,7 +191,7 @@ async def _status_of_response(reader: asyncio.StreamReader) -> int:
     return int(lines[0].split()[1])
 
 
-async def _load(url: str) -> tuple[float, list[float], int]:
+async def _load(url: str, *, github_sized: bool = False) -> tuple[float, list[float], int]:
     """Send REQUESTS signed deliveries over CONNECTIONS keep-alive connections; req/s, latencies, errors.
 
     A raw HTTP/1.1 client rather than httpx: on a 2-core machine the load generator shares the CPU
@@ -108,7 +199,7 @@ async def _load(url: str) -> tuple[float, list[float], int]:
     Requests are built before the clock starts.
     """
     port = int(url.rsplit(":", 1)[1])
-    requests = [_request(port, n) for n in range(REQUESTS)]
+    requests = [_request(port, n, github_sized) for n in range(REQUESTS)]
     latencies: list[float] = []
     errors = 0
     counter = iter(requests)
@@ -180,6 +271,37 @@ async def _admin(sql: str) -> None:
         await engine.dispose()
 
 
+def _bare_server(port: int) -> subprocess.Popen[bytes]:
+    args = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.bench_queue:bare",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    return _serve(args, {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}, port)
+
+
+def _measure(proc: subprocess.Popen[bytes], port: int, github_sized: bool) -> tuple[float, list[float], int]:
+    try:
+        return asyncio.run(_load(f"http://127.0.0.1:{port}", github_sized=github_sized))
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+async def _recorded(database_url: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            return int((await conn.execute(text("SELECT count(*) FROM deliveries"))).scalar_one())
+    finally:
+        await engine.dispose()
+
+
 def acknowledgement(tmp: Path, pg_db: str) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     key_path = tmp / "key.pem"
@@ -188,41 +310,25 @@ def acknowledgement(tmp: Path, pg_db: str) -> None:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
     )
-    print(f"-- acknowledgement: {REQUESTS} signed deliveries, {CONNECTIONS} connections, one uvicorn process")
     port = 18700
-    proc = _serve(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.bench_queue:bare",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
-        port,
-    )
-    try:
-        rps, lat, err = asyncio.run(_load(f"http://127.0.0.1:{port}"))
-    finally:
-        proc.terminate()
-        proc.wait()
-    _report("bare FastAPI (HMAC + JSON)", rps, lat, err, None)
-    baseline = rps
-    for name, url in (
-        ("mini-review, SQLite", f"sqlite:///{tmp / 'bench.db'}"),
-        ("mini-review, PostgreSQL", f"{PG}/{pg_db}"),
-    ):
+    for github_sized in (False, True):
+        size = len(_payload(1, 1, github_sized=github_sized)) / 1024
+        print(f"-- acknowledgement: {REQUESTS} signed {size:.1f} KB deliveries, {CONNECTIONS} connections")
         port += 1
-        proc = _serve([CLI, "serve", "--port", str(port)], _env(url, key_path), port)
-        try:
-            rps, lat, err = asyncio.run(_load(f"http://127.0.0.1:{port}"))
-        finally:
-            proc.terminate()
-            proc.wait()
-        _report(name, rps, lat, err, baseline)
+        rps, lat, err = _measure(_bare_server(port), port, github_sized)
+        _report("bare FastAPI (HMAC + JSON)", rps, lat, err, None)
+        baseline = rps
+        for name, url in (
+            ("mini-review, SQLite", f"sqlite:///{tmp / f'bench-{int(github_sized)}.db'}"),
+            ("mini-review, PostgreSQL", f"{PG}/{pg_db}"),
+        ):
+            port += 1
+            proc = _serve([CLI, "serve", "--port", str(port)], _env(url, key_path), port)
+            before = asyncio.run(_recorded(url))  # the server migrated the database at start
+            rps, lat, err = _measure(proc, port, github_sized)
+            _report(name, rps, lat, err, baseline)
+            recorded = asyncio.run(_recorded(url)) - before
+            print(f"{'':34} every 202 recorded: {recorded == REQUESTS - err} ({recorded}/{REQUESTS - err})")
 
 
 async def engine_numbers(pg_db: str) -> None:
@@ -230,11 +336,30 @@ async def engine_numbers(pg_db: str) -> None:
     engine = create_engine(url)
     await migrate(engine)
     try:
+        await _apply_throughput(engine)
         await _start_latency(url, engine)
         for workers in (1, 4, 16):
             await _claims_per_second(url, engine, workers)
     finally:
         await engine.dispose()
+
+
+async def _apply_throughput(engine: Any, deliveries: int = 600) -> None:
+    """How fast one process's applier turns recorded pushes (over 200 PRs) into jobs."""
+    inbox = DeliveryInbox(engine)
+    records = []
+    for n in range(deliveries):
+        intent = decide("pull_request", json.loads(_payload(n % 200, n)), debounce_s=0)
+        records.append(delivery_record(f"apply-{uuid.uuid4()}", "pull_request", "synchronize", intent))
+    await asyncio.gather(*(inbox.record(r) for r in records))
+    started = time.perf_counter()
+    applied = await DeliveryApplier(engine, lambda: None).apply_pending()
+    elapsed = time.perf_counter() - started
+    print("-- PostgreSQL: one process's applier (recorded pushes -> our jobs + procrastinate jobs)")
+    print(f"{'applied per second':<34} {applied / elapsed:8.0f} deliveries/s  ({applied} over 200 PRs)")
+    async with engine.begin() as conn:
+        await conn.execute(text("DELETE FROM jobs"))
+        await conn.execute(text("DELETE FROM procrastinate_jobs"))
 
 
 async def _start_latency(url: str, engine: Any) -> None:
@@ -314,14 +439,18 @@ async def _claims_per_second(url: str, engine: Any, workers: int, jobs: int = 40
 
 
 def main() -> None:
-    pg_db = f"bench_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(f"CREATE DATABASE {pg_db}"))
+    # Two databases: the acknowledgement runs leave 3,000 recorded deliveries for workers to apply,
+    # which must not sit in front of the engine numbers' jobs.
+    ack_db, engine_db = (f"bench_{uuid.uuid4().hex[:8]}" for _ in range(2))
+    for db in (ack_db, engine_db):
+        asyncio.run(_admin(f"CREATE DATABASE {db}"))
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            acknowledgement(Path(tmp), pg_db)
-        asyncio.run(engine_numbers(pg_db))
+            acknowledgement(Path(tmp), ack_db)
+        asyncio.run(engine_numbers(engine_db))
     finally:
-        asyncio.run(_admin(f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)"))
+        for db in (ack_db, engine_db):
+            asyncio.run(_admin(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
 
 
 if __name__ == "__main__":
