@@ -213,4 +213,14 @@ def build_give_up(deps: WorkerDeps) -> dict[str, GiveUp]:
             await close_unfinished(api, job.repo, job.head_sha, ids, title="Review failed", summary=summary)
         await deps.store.close_open_runs(job.repo.full_name, job.number, reason)
 
-    return {JobKind.REVIEW: review}
+    async def check(claimed: ClaimedJob, reason: str) -> None:
+        # The attempts may have created the head's check run and died before recording it: close
+        # whatever queued one no queued review holds (a review still to come creates its own).
+        job = CheckJob.model_validate(claimed.payload)
+        pending = await deps.queue.queued_review(claimed.pr_key)
+        keep = pending.all_check_run_ids() if pending is not None else []
+        api = await deps.github.for_installation(job.repo.installation_id)
+        await close_orphans(api, job.repo, job.head_sha, keep=keep)
+        log.warning("check job for %s#%s given up: %s", job.repo.full_name, job.number, reason[:200])
+
+    return {JobKind.REVIEW: review, JobKind.CHECK: check}

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.errors import GitHubRetryableError
 from app.github.models import RepoRef
-from app.jobs.models import JobKind, ReviewJob
+from app.jobs.models import CheckJob, JobKind, ReviewJob
 from app.jobs.queue import ClaimedJob, JobQueue
 from app.storage.models import RunStatus
 from tests.fakes.ports import MemoryGitHub
@@ -143,3 +143,27 @@ async def test_another_apps_check_run_of_the_same_name_is_never_adopted(engine: 
     assert github.check_runs[foreign] == [github.check_runs[foreign][0]]  # untouched
     ours = [i for i in github.check_runs if i != foreign]
     assert len(ours) == 1 and github.final_check(ours[0])["status"] == "completed"
+
+
+class DiesRecordingTheCheckRun(JobQueue):
+    """The worker is killed right after creating the head's check run, before recording it."""
+
+    async def attach_check_run(self, key: str, head_sha: str, check_run_id: int, run_id: str) -> bool:
+        raise Died
+
+
+async def test_a_check_job_that_keeps_dying_closes_its_check_run_when_given_up(engine: AsyncEngine) -> None:
+    github = MemoryGitHub()
+    bench = bench_for(engine, DiesRecordingTheCheckRun(engine, max_attempts=2), github)
+    check = CheckJob(repo=REPO, number=7, head_sha=pull().head_sha).model_dump(mode="json")
+    job_id = await bench.put(JobKind.CHECK, check, repo=REPO, number=7)
+    await bench.put(JobKind.REVIEW, command_review(), repo=REPO, number=7)
+    for _ in range(2):  # each attempt creates (or adopts) the check run, then dies
+        assert (await bench.run_next()).id == job_id
+        assert list(open_checks(github).values()) == ["queued"]
+        await bench.expire_leases()
+    reclaimed = await bench.claim()
+    assert reclaimed.exhausted and reclaimed.id == job_id
+    await bench.runner().run_one(reclaimed)
+    assert await bench.job_status(job_id) == "failed"
+    assert len(github.check_runs) == 1 and open_checks(github) == {}
