@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.storage.db import create_engine, migrate
 from tests.factories import payload_named
+from tests.fakes.github import AppSlot
+from tests.fakes.server import serve_in_thread
 
 CORPUS = (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus").resolve()
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -102,3 +104,11 @@ async def postgres_schema() -> AsyncIterator[str]:
 def engine_in_schema(schema: str) -> AsyncEngine:
     """An engine whose connections see only `schema` (search_path)."""
     return create_async_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[AppSlot, str]]:
+    """One HTTP server per test module; each test puts its own fake's app in the slot."""
+    slot = AppSlot()
+    with serve_in_thread(slot) as base:
+        yield slot, base

@@ -6,7 +6,6 @@ only the model is scripted. Each test breaks one thing and then reads every chec
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,7 +19,6 @@ from app.pipeline.ports import GitHubPort
 from app.publish.living import history_in, is_living_summary
 from app.storage.models import RunStatus
 from tests.fakes.github import AppSlot, FakeGitHub
-from tests.fakes.server import serve_in_thread
 from tests.unit.pipeline.builders import finding, settings
 from tests.worker_bench import Died, WorkerBench
 
@@ -31,13 +29,6 @@ PATCH = "@@ -1,2 +1,4 @@\n import os\n+import re\n+import json\n def main():"
 SECRET = "postgresql://mini:hunter2@db.internal/mini"  # what a driver error may quote
 OTHER_APP = 777
 FAST = RetryPolicy(attempts=2, rate_limit_retries=0, backoff_base=0.01, backoff_cap=0.02)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[AppSlot, str]]:
-    slot = AppSlot()
-    with serve_in_thread(slot) as base:
-        yield slot, base
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from app.errors import GitHubPermanentError
@@ -11,19 +9,11 @@ from app.github.client import GitHubAppClient, RetryPolicy, graphql_url
 from app.github.models import RepoRef
 from tests.fakes.github import AppSlot, FakeGitHub
 from tests.fakes.github_conversation import thread_id
-from tests.fakes.server import serve_in_thread
 
 HEAD, BASE = "a" * 40, "b" * 40
 REPO = RepoRef(owner="octo", name="repo", installation_id=5)
 OTHER = RepoRef(owner="octo", name="secret", installation_id=6)
 PATCH = "@@ -1,2 +1,3 @@\n import os\n+x = 1\n y = 2"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[AppSlot, str]]:
-    slot = AppSlot()
-    with serve_in_thread(slot) as base:
-        yield slot, base
 
 
 @pytest.fixture

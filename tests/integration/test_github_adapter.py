@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -14,7 +13,7 @@ from app.errors import ConfigError, GitHubPermanentError, GitHubRetryableError, 
 from app.github.client import GitHubAppClient, RetryPolicy, WritePacer, redact_secrets
 from app.github.models import RepoRef
 from tests.fakes.github import AppSlot, FakeGitHub
-from tests.fakes.server import free_port, serve_in_thread
+from tests.fakes.server import free_port
 
 HEAD = "a" * 40
 BASE = "b" * 40
@@ -43,13 +42,6 @@ def fake() -> FakeGitHub:
         ],
     )
     return fake
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[AppSlot, str]]:
-    slot = AppSlot()
-    with serve_in_thread(slot) as base:
-        yield slot, base
 
 
 @pytest.fixture

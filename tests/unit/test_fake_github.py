@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from tests.factories import files_api_entries
 from tests.fakes.github import AppSlot, FakeGitHub
 from tests.fakes.github_diff import locate, parse_patch
-from tests.fakes.server import serve_in_thread
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 HEAD = "a" * 40
@@ -60,13 +59,6 @@ def fake() -> FakeGitHub:
         ],
     )
     return fake
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[AppSlot, str]]:
-    slot = AppSlot()
-    with serve_in_thread(slot) as base:
-        yield slot, base
 
 
 @pytest.fixture
