@@ -18,6 +18,7 @@ from app.jobs.worker import JobRunner
 from app.storage.db import create_engine, migrate, normalise_url, write_transaction
 from app.storage.tables import deliveries, jobs
 from tests.conftest import postgres_available
+from tests.unit.jobs.dead_worker import insert_dead_worker
 from tests.unit.jobs.test_queue import REPO, review
 
 BASE = "postgresql://postgres@127.0.0.1:5432/test"
@@ -172,14 +173,7 @@ async def test_drain_of_a_dead_worker_is_recovered(pg: tuple[str, AsyncEngine]) 
     async with write_transaction(engine) as conn:
         await enqueue(conn, kind="review", key=key, payload=review("y8", 8))
         # A worker took the drain and died (kill -9): its heartbeat stopped long ago.
-        wid = (
-            await conn.execute(
-                text(
-                    "INSERT INTO procrastinate_workers (last_heartbeat)"
-                    " VALUES (now() - interval '1 hour') RETURNING id"
-                )
-            )
-        ).scalar_one()
+        wid = await insert_dead_worker(conn)
         await conn.execute(text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = :w"), {"w": wid})
         # ...and it had claimed our row, whose lease has run out too.
         await conn.execute(

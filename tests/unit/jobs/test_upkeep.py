@@ -21,6 +21,7 @@ from app.storage.tables import deliveries, jobs
 from app.wiring import Wiring, build_wiring
 from tests.conftest import postgres_schema
 from tests.fakes.github import app_keys
+from tests.unit.jobs.dead_worker import insert_dead_worker
 
 EVERY_SECOND = "* * * * * *"  # procrastinate takes a 6th cron column for seconds
 BASE = "postgresql://postgres@127.0.0.1:5432/test"
@@ -104,14 +105,7 @@ async def test_a_dead_workers_prune_job_does_not_block_later_ticks(pg: tuple[str
     url, engine = pg
     async with engine.begin() as conn:
         # A worker died (kill -9) while pruning: its job still holds the prune lock.
-        wid = (
-            await conn.execute(
-                text(
-                    "INSERT INTO procrastinate_workers (last_heartbeat)"
-                    " VALUES (now() - interval '1 hour') RETURNING id"
-                )
-            )
-        ).scalar_one()
+        wid = await insert_dead_worker(conn)
         await conn.execute(
             text(
                 "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, args, status, worker_id)"

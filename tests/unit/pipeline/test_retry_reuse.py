@@ -45,19 +45,25 @@ async def model_reviewer() -> AsyncIterator[tuple[FakeOpenAI, ModelReviewer]]:
             await sdk.close()
 
 
-def fail_once(github: MemoryGitHub, method: str) -> None:
-    """The next call of `method` answers like a GitHub 502; later calls work."""
-    real: Callable[..., Awaitable[Any]] = getattr(github, method)
+def fail_first_call(target: object, method: str, error: Exception) -> None:
+    """The next call of `target.method` raises `error`; later calls work."""
+    real: Callable[..., Awaitable[Any]] = getattr(target, method)
     failed = False
 
     async def flaky(*args: Any, **kwargs: Any) -> Any:
         nonlocal failed
         if not failed:
             failed = True
-            raise GitHubRetryableError(f"GitHub {method} answered 502: Server Error", status=502)
+            raise error
         return await real(*args, **kwargs)
 
-    setattr(github, method, flaky)
+    setattr(target, method, flaky)
+
+
+def fail_once(github: MemoryGitHub, method: str) -> None:
+    """The next call of `method` answers like a GitHub 502; later calls work."""
+    error = GitHubRetryableError(f"GitHub {method} answered 502: Server Error", status=502)
+    fail_first_call(github, method, error)
 
 
 def buggy(path: str) -> Any:
@@ -150,17 +156,7 @@ def history_of(github: MemoryGitHub) -> list[RunEntry]:
 
 def fail_store_once(store: MemoryStore, method: str) -> None:
     """The next call of the store's `method` fails like a lost database connection."""
-    real: Callable[..., Awaitable[Any]] = getattr(store, method)
-    failed = False
-
-    async def flaky(*args: Any, **kwargs: Any) -> Any:
-        nonlocal failed
-        if not failed:
-            failed = True
-            raise ConnectionError("server closed the connection unexpectedly")
-        return await real(*args, **kwargs)
-
-    setattr(store, method, flaky)
+    fail_first_call(store, method, ConnectionError("server closed the connection unexpectedly"))
 
 
 @pytest.mark.parametrize(
