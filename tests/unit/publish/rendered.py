@@ -16,10 +16,11 @@ _PARSER.linkify.set({"fuzzy_link": False})
 _PARSER.linkify.add("//", None)  # nor protocol-relative `//host` text
 LIVE_WWW = re.compile(r"(?:^|[\s*_~(])www\.[A-Za-z0-9]", re.IGNORECASE)
 LIVE_MENTION = re.compile(r"(?<![A-Za-z0-9_`])@[A-Za-z0-9]")
-# The HTML we write ourselves (markers, the living summary's own markers and history, the collapsible
-# list, the footer); model text must add none.
+# The HTML we write ourselves (markers, the living summary's own markers and history, a review's job
+# marker, the collapsible list, the footer); model text must add none.
 OWN_HTML = re.compile(
-    r"(?:<!-- mini-review:(?:fp=[0-9a-f]{16}|summary|notes|history=[A-Za-z0-9+/=]*) -->"
+    r"(?:<!-- mini-review:"
+    r"(?:fp=[0-9a-f]{16}|summary|notes|history=[A-Za-z0-9+/=]*|job=[A-Za-z0-9_-]{1,64}) -->"
     r"|</?(?:details|summary|sub)>)\s*"
 )
 LIVE_FENCES = {"suggestion", "mermaid", "geojson", "topojson", "stl", "math", "ascii-math"}
