@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -112,6 +113,13 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
         conn = await conn.execution_options(sqlite_immediate=True)
         async with conn.begin():
             yield conn
+
+
+def insert_for(conn: AsyncConnection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT in the connection's dialect, which offers `ON CONFLICT` (both databases have it)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def utcnow() -> dt.datetime:

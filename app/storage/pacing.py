@@ -13,11 +13,9 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.storage.db import utcnow, write_transaction
+from app.storage.db import insert_for, utcnow, write_transaction
 from app.storage.pace import github_budgets, schedule
 from app.storage.tables import github_write_pace
 
@@ -49,14 +47,12 @@ class SharedWritePacer:
         return send - now
 
 
-
 async def _locked_row(conn: AsyncConnection, installation_id: int) -> Any:
     """The installation's schedules, created if new and locked until the transaction ends."""
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     # A brand-new row's `tat` of the distant past means "never used"; two processes creating it at
     # once both go on to lock the one row.
     await conn.execute(
-        insert(github_write_pace)
+        insert_for(conn, github_write_pace)
         .values(installation_id=installation_id, tat=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
         .on_conflict_do_nothing(index_elements=[github_write_pace.c.installation_id])
     )

@@ -12,12 +12,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.storage.db import utcnow, write_transaction
+from app.storage.db import insert_for, utcnow, write_transaction
 from app.storage.models import (
     ChunkResultRow,
     Delivery,
@@ -56,9 +54,8 @@ async def insert_deliveries(conn: AsyncConnection, batch: Sequence[Delivery]) ->
     """
     if not batch:
         return set()
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(deliveries)
+        insert_for(conn, deliveries)
         .on_conflict_do_nothing(index_elements=[deliveries.c.delivery_id])
         .returning(deliveries.c.delivery_id)
     )
@@ -67,12 +64,12 @@ async def insert_deliveries(conn: AsyncConnection, batch: Sequence[Delivery]) ->
     return {str(row[0]) for row in result}
 
 
-def _pending(conn_rows: Iterable[Any]) -> list[PendingDelivery]:
+def _pending(rows: Iterable[Any]) -> list[PendingDelivery]:
     return [
         PendingDelivery(
             delivery_id=r.delivery_id, repo=r.repo, pr_number=r.pr_number, effects=r.effects or {}
         )
-        for r in conn_rows
+        for r in rows
     ]
 
 
