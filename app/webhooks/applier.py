@@ -86,10 +86,16 @@ class DeliveryApplier:
             async with self._engine.connect() as conn:
                 pending = await pending_deliveries(conn, self._batch)
             queued = False
+            pulls_done: set[tuple[str | None, int | None]] = set()
             for delivery in pending:
+                pull = (delivery.repo, delivery.pr_number)
+                if pull in pulls_done:
+                    continue  # applied with the first of its PR's deliveries in this batch
                 took, work = await self.apply_with_its_pull(delivery)
                 applied += took
                 queued = queued or work
+                if None not in pull:  # deliveries without a PR are applied one by one
+                    pulls_done.add(pull)
             if queued:
                 self._wake_worker()
             if len(pending) < self._batch:
