@@ -8,7 +8,7 @@ one transaction with the row's `applied_at` (see `app.webhooks.applier`), so a c
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.github.models import RepoRef
@@ -17,24 +17,13 @@ from app.jobs.queue import cancel_queued, enqueue
 from app.storage.models import Delivery, InstallationChange
 from app.storage.repository import record_installation
 from app.webhooks.events import InstallationEvent
-from app.webhooks.intents import Intent
-
-
-class WorkItem(BaseModel):
-    """One job a delivery asks for."""
-
-    model_config = ConfigDict(frozen=True)
-
-    kind: JobKind
-    key: str
-    payload: dict[str, object]
-    delay_s: float = 0.0
+from app.webhooks.intents import Intent, QueuedWork
 
 
 class Effects(BaseModel):
     """Everything a delivery changes besides its own record; stored with it until applied."""
 
-    work: list[WorkItem] = Field(default_factory=list)
+    work: list[QueuedWork] = Field(default_factory=list)  # the intent's own items, validated on read
     cancel_key: str | None = None
     cancel_repo: RepoRef | None = None
     installation: InstallationChange | None = None
@@ -56,7 +45,7 @@ def installation_change(event: InstallationEvent) -> InstallationChange:
 
 def effects_of(intent: Intent) -> Effects:
     return Effects(
-        work=[WorkItem(kind=w.kind, key=w.key, payload=w.payload, delay_s=w.delay_s) for w in intent.work],
+        work=list(intent.work),
         cancel_key=intent.cancel_key if intent.cancel_repo is not None else None,
         cancel_repo=intent.cancel_repo if intent.cancel_key is not None else None,
         installation=installation_change(intent.installation) if intent.installation else None,
